@@ -1,0 +1,1 @@
+export { createSelfSignedCertificate, type CertificateAndKey, type SelfSignedOptions } from './certificate.js';

@@ -1,0 +1,15 @@
+// Builds the Rust fixture program once per test run. Interop tests need the
+// real Rust crate: if cargo cannot build it, the run fails instead of skipping.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fixturesBinary, fixturesDir } from './rust-fixtures.ts';
+
+export default function setup(): void {
+  execFileSync('cargo', ['build', '--release', '--locked', '--quiet'], {
+    cwd: fixturesDir,
+    stdio: 'inherit',
+  });
+  if (!existsSync(fixturesBinary)) {
+    throw new Error(`cargo build finished but ${fixturesBinary} is missing`);
+  }
+}
