@@ -1,9 +1,13 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// One vitest run over every package; `@syncstate/source` resolves sibling
-// packages to their TypeScript sources, so tests need no build first.
+// `@syncstate/source` resolves sibling packages to their TypeScript sources,
+// so tests run on the code as written, with no build first.
+const conditions = ['@syncstate/source', ...defaultServerConditions];
+
 export default defineConfig({
-  resolve: { conditions: ['@syncstate/source'] },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     globalSetup: ['./scripts/vitest-global-setup.ts'],
