@@ -1,1 +1,27 @@
-export {};
+// @syncstate/core: StateMap, Diff, Event and the Remote interfaces of the
+// Rust crate syncstate 0.3.0, hash for hash and diff for diff.
+
+export { StateMap } from './statemap.js';
+export type { StateMapOptions } from './statemap.js';
+export { Modification } from './modification.js';
+export { Diff } from './diff.js';
+export { Event } from './event.js';
+export { DummyRemote } from './remote.js';
+export type { EventBroadcaster, Remote } from './remote.js';
+export { kinds, compareBytes, compareCodePoints } from './kinds.js';
+export type { Kind } from './kinds.js';
+export { decodeDiffEntries, decodeInitData, encodeDiffEntries, encodeInitData } from './wire.js';
+export {
+  DuplicateKeyError,
+  EmptyDiffError,
+  FetchUpdateError,
+  FrozenError,
+  InitError,
+  InvalidValueError,
+  KeyNotFoundError,
+  ModificationCommittedError,
+  StateMapError,
+  UnfrozenError,
+  UpdateIdOverflowError,
+} from './errors.js';
+export { U64_MAX } from './_ids.js';

@@ -1,1 +1,26 @@
-export {};
+// @syncstate/remote: a Node TLS client for syncstate 0.3.0 servers (the Rust
+// crate's TcpStateServer or @syncstate/server). One connection per request,
+// bounded reads, timeouts, AbortSignal, typed errors.
+
+export { TcpStateRemote } from './remote.js';
+export type { InitResult, SerializableEvent } from './remote.js';
+export type { TcpStateRemoteOptions, CallOptions } from './options.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from './options.js';
+export type { TlsOptions } from './connect.js';
+export type { SyncResult, Change } from './sync.js';
+export type { WatchOptions } from './watch.js';
+export { DEFAULT_WATCH_INTERVAL_MS, DEFAULT_WATCH_MAX_BACKOFF_MS } from './watch.js';
+export {
+  RemoteError,
+  AuthenticationError,
+  HashNotFoundError,
+  HashMismatchError,
+  InitFailureError,
+  ProtocolError,
+  ConnectionError,
+  ConnectionClosedError,
+  TimeoutError,
+} from './errors.js';
+export type { RemoteErrorCode, TimeoutPhase } from './errors.js';
+export { exchangeFrame } from './exchange.js';
+export type { ExchangeOptions } from './exchange.js';

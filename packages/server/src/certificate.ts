@@ -30,12 +30,15 @@ export interface CertificateAndKey {
 
 const keyAlgorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
+// @peculiar/x509 types its crypto parameter with the DOM `Crypto`, which Node's webcrypto implements.
+type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1]>;
+
 export async function createSelfSignedCertificate(options: SelfSignedOptions = {}): Promise<CertificateAndKey> {
   const dnsNames = options.dnsNames ?? ['localhost'];
   const ipAddresses = options.ipAddresses ?? ['127.0.0.1'];
   const days = options.days ?? 365;
   const commonName = options.commonName ?? dnsNames[0] ?? ipAddresses[0] ?? 'syncstate';
-  const crypto = webcrypto as unknown as Crypto;
+  const crypto = webcrypto;
 
   const keys = await crypto.subtle.generateKey(keyAlgorithm, true, ['sign', 'verify']);
   const notBefore = new Date(Date.now() - 60_000); // tolerate small clock skew
@@ -58,7 +61,7 @@ export async function createSelfSignedCertificate(options: SelfSignedOptions = {
         ]),
       ],
     },
-    crypto,
+    crypto as unknown as X509Crypto,
   );
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
   return {

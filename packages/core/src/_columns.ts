@@ -1,0 +1,49 @@
+// Append-only columns in fixed-size chunks. One JS array or typed array per
+// column would be copied on every growth and, past ~1.6e8 elements, kill V8
+// outright ("Fatal JavaScript invalid size error"); chunks grow in constant
+// steps and have no such ceiling.
+
+const BITS = 16;
+const CHUNK = 1 << BITS;
+const MASK = CHUNK - 1;
+
+/** u32 values (slot numbers, offsets). */
+export class U32Column {
+  private readonly chunks: Uint32Array[] = [];
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  push(v: number): void {
+    const i = this.n & MASK;
+    if (i === 0) this.chunks.push(new Uint32Array(CHUNK));
+    this.chunks[this.chunks.length - 1]![i] = v;
+    this.n++;
+  }
+
+  get(i: number): number {
+    return this.chunks[Math.floor(i / CHUNK)]![i & MASK]!;
+  }
+}
+
+/** References (values). */
+export class Column<T> {
+  private readonly chunks: T[][] = [];
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  push(v: T): void {
+    if ((this.n & MASK) === 0) this.chunks.push([]);
+    this.chunks[this.chunks.length - 1]!.push(v);
+    this.n++;
+  }
+
+  get(i: number): T {
+    return this.chunks[Math.floor(i / CHUNK)]![i & MASK]!;
+  }
+}

@@ -1,0 +1,255 @@
+// The history of a map: one entry per update (and one full entry at freeze),
+// and Rust's `get_diff` over it without Rust's linear scans.
+//
+// Storage, per entry: the end offset of its pairs (u32) and, per pair, the
+// key's slot number (u32) and the value (a reference): 16 bytes for a single
+// set. Entry ids are not stored: they come from runs, maximal stretches of
+// entries whose (from, upto) go up by one per entry, which is what set and
+// commit append. A history has a handful of runs: the pre-freeze steps, the
+// freeze full diff (0, p), the steps after it, plus one per jump a remote
+// made on a master map.
+//
+// Rust's get_diff scans (PROTOCOL.md section 7) reduce to two lookups:
+//   - the first entry, oldest first, whose from is >= F (the scan stops at the
+//     first from == F or from > F). It is a prefix maximum of from: `records`
+//     keeps those (increasing), so it is a binary search.
+//   - the last entry whose upto is <= U (the backward scan stops at upto == U
+//     or upto < U). It is a strict suffix minimum of upto: `minima` keeps those
+//     (increasing, maintained as a monotonic stack), again a binary search.
+// Both lists are stored as spans of consecutive entries with consecutive ids,
+// so they stay as small as the runs. Appends are amortised O(1), lookups
+// O(log runs), and a merge costs O(pairs in range), stopping early once every
+// key has been seen.
+
+import { Diff } from './diff.js';
+import { Column, U32Column } from './_columns.js';
+import { U64_MAX } from './_ids.js';
+
+/** Entries start..start+length-1 carry ids (from + j, upto + j). */
+interface Run {
+  start: number;
+  length: number;
+  from: bigint;
+  upto: bigint;
+  lastFrom: bigint;
+  lastUpto: bigint;
+}
+
+/** Entries start..start+length-1 whose (from or upto) ids are first..last, one apart. */
+interface Span {
+  start: number;
+  length: number;
+  first: bigint;
+  last: bigint;
+}
+
+const MAX_OFFSET = 0xffff_ffff;
+
+export class History<K, V> {
+  private readonly pairSlots = new U32Column();
+  private readonly pairValues = new Column<V>();
+  private readonly ends = new U32Column();
+  private readonly runs: Run[] = [];
+  private readonly records: Span[] = [];
+  private readonly minima: Span[] = [];
+  private firstUpto = 0n;
+  private lastFrom = 0n;
+  private stamps = new Uint32Array(0);
+  private stamp = 0;
+
+  /** `keyList[slot]` is the key of a slot; the map only ever appends to it. */
+  constructor(private readonly keyList: readonly K[]) {}
+
+  get count(): number {
+    return this.ends.length;
+  }
+
+  /** Appends an entry (from, upto) with the given pairs (slots and values, same length). */
+  append(from: bigint, upto: bigint, slots: ArrayLike<number>, values: ArrayLike<V>): void {
+    if (this.pairSlots.length + slots.length > MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+    for (let i = 0; i < slots.length; i++) {
+      this.pairSlots.push(slots[i]!);
+      this.pairValues.push(values[i]!);
+    }
+    this.appendIds(from, upto);
+  }
+
+  /** Appends an entry holding slots 0..values.length-1 (the freeze full diff). */
+  appendAll(from: bigint, upto: bigint, values: readonly V[]): void {
+    if (this.pairSlots.length + values.length > MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+    for (let i = 0; i < values.length; i++) {
+      this.pairSlots.push(i);
+      this.pairValues.push(values[i]!);
+    }
+    this.appendIds(from, upto);
+  }
+
+  /** Appends a single-pair entry. */
+  appendOne(from: bigint, upto: bigint, slot: number, value: V): void {
+    if (this.pairSlots.length >= MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+    this.pairSlots.push(slot);
+    this.pairValues.push(value);
+    this.appendIds(from, upto);
+  }
+
+  /**
+   * Rust's `get_diff(from, upto)`; `full` makes the map's full diff. Where
+   * Rust panics (no history; from > upto inside the history) the answer is
+   * an empty diff.
+   */
+  getDiff(from: bigint, upto: bigint, full: () => Diff<K, V>): Diff<K, V> {
+    const n = this.ends.length;
+    if (n === 0) return Diff.empty();
+    // 1. The oldest entry whose from is >= `from`: a match starts the range,
+    //    a larger from (or none at all, see 2.) means a full diff.
+    const first = this.firstFromAtLeast(from);
+    if (first === undefined || first.id !== from) return full();
+    // 2. The newest entry starts below `from`.
+    if (this.lastFrom < from) return full();
+    const start = first.index;
+    // 3. The newest entry whose upto is <= `upto`: a match ends the range,
+    //    a smaller upto is merged up to at once.
+    const last = this.lastUptoAtMost(upto);
+    if (last === undefined) return Diff.empty(); // every upto is above: 4. below
+    if (last.id < upto) return this.merge(start, last.index);
+    // 4. The oldest entry ends above `upto`: it asks for the past.
+    if (this.firstUpto > upto) return Diff.empty();
+    // 5.
+    return this.merge(start, last.index);
+  }
+
+  private appendIds(from: bigint, upto: bigint): void {
+    const n = this.ends.length;
+    this.ends.push(this.pairSlots.length);
+    if (n === 0) this.firstUpto = upto;
+    this.lastFrom = from;
+
+    const run = this.runs[this.runs.length - 1];
+    if (run !== undefined && run.lastFrom + 1n === from && run.lastUpto + 1n === upto) {
+      run.length++;
+      run.lastFrom = from;
+      run.lastUpto = upto;
+    } else {
+      this.runs.push({ start: n, length: 1, from, upto, lastFrom: from, lastUpto: upto });
+    }
+
+    // Prefix maxima of from: a new record when above every earlier from.
+    const rec = this.records[this.records.length - 1];
+    if (rec === undefined || from > rec.last) extendOrPush(this.records, n, from);
+
+    // Strict suffix minima of upto: drop those not below the new upto.
+    const m = this.minima;
+    for (let top = m[m.length - 1]; top !== undefined; top = m[m.length - 1]) {
+      if (top.first >= upto) {
+        m.pop();
+        continue;
+      }
+      if (top.last >= upto) {
+        top.length = Number(upto - top.first);
+        top.last = upto - 1n;
+      }
+      break;
+    }
+    extendOrPush(m, n, upto);
+  }
+
+  /** The first entry whose from is >= `id`, with that from. */
+  private firstFromAtLeast(id: bigint): { index: number; id: bigint } | undefined {
+    const r = this.records;
+    let lo = 0;
+    let hi = r.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (r[mid]!.last >= id) hi = mid;
+      else lo = mid + 1;
+    }
+    const s = r[lo];
+    if (s === undefined) return undefined;
+    if (s.first >= id) return { index: s.start, id: s.first };
+    return { index: s.start + Number(id - s.first), id };
+  }
+
+  /** The last entry whose upto is <= `id`, with that upto. */
+  private lastUptoAtMost(id: bigint): { index: number; id: bigint } | undefined {
+    const m = this.minima;
+    let lo = 0;
+    let hi = m.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (m[mid]!.first <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    const s = m[lo - 1];
+    if (s === undefined) return undefined;
+    if (s.last <= id) return { index: s.start + s.length - 1, id: s.last };
+    return { index: s.start + Number(id - s.first), id };
+  }
+
+  /** Rust `Diff::merge(diffs.range(start..=end))`. */
+  private merge(start: number, end: number): Diff<K, V> {
+    // Rust's range panics when start > end + 1; start == end + 1 is empty.
+    if (start > end + 1) return Diff.empty();
+    if (start === end + 1) return Diff.fromColumns<K, V>([], [], false, U64_MAX, 0n);
+    const [from, upto] = this.idBounds(start, end);
+
+    const p0 = start === 0 ? 0 : this.ends.get(start - 1);
+    const p1 = this.ends.get(end);
+    const slotCount = this.keyList.length;
+    if (this.stamps.length < slotCount) this.stamps = new Uint32Array(Math.max(slotCount, this.stamps.length * 2));
+    if (++this.stamp === 0xffff_ffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+    const stamps = this.stamps;
+    const stamp = this.stamp;
+    const keys: K[] = [];
+    const values: V[] = [];
+    // Newest first: the first value seen for a slot is its latest.
+    for (let p = p1 - 1; p >= p0 && keys.length < slotCount; p--) {
+      const slot = this.pairSlots.get(p);
+      if (stamps[slot] === stamp) continue;
+      stamps[slot] = stamp;
+      keys.push(this.keyList[slot]!);
+      values.push(this.pairValues.get(p));
+    }
+    keys.reverse();
+    values.reverse();
+    return Diff.fromColumns(keys, values, false, from, upto);
+  }
+
+  /** Smallest from and largest upto of entries start..end (non-empty). */
+  private idBounds(start: number, end: number): [bigint, bigint] {
+    const runs = this.runs;
+    let lo = 0;
+    let hi = runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (runs[mid]!.start <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    let from = U64_MAX;
+    let upto = 0n;
+    for (let i = lo - 1; i < runs.length && runs[i]!.start <= end; i++) {
+      const r = runs[i]!;
+      const a = Math.max(start, r.start);
+      const b = Math.min(end, r.start + r.length - 1);
+      // BigInt() costs tens of ns: skip it at the run's ends.
+      const f = a === r.start ? r.from : r.from + BigInt(a - r.start);
+      const u = b === r.start + r.length - 1 ? r.lastUpto : r.upto + BigInt(b - r.start);
+      if (f < from) from = f;
+      if (u > upto) upto = u;
+    }
+    return [from, upto];
+  }
+}
+
+/** Adds entry `index` with id `id` to a span list, extending the top span when consecutive. */
+function extendOrPush(spans: Span[], index: number, id: bigint): void {
+  const top = spans[spans.length - 1];
+  if (top !== undefined && top.start + top.length === index && top.last + 1n === id) {
+    top.length++;
+    top.last = id;
+  } else {
+    spans.push({ start: index, length: 1, first: id, last: id });
+  }
+}

@@ -1,0 +1,107 @@
+// Typed errors of the state map. The first six mirror the Rust crate's
+// `StateMapError` variants and carry its Display text as their message; the
+// rest are conditions the Rust crate does not report (it panics, wraps around
+// or silently accepts them).
+
+/** Base class: `code` names the condition for programs, `message` is for people. */
+export class StateMapError extends Error {
+  override name = 'StateMapError';
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Rust `Frozen`: keys are fixed after freeze; only a master map (or an unfrozen one) takes writes. */
+export class FrozenError extends StateMapError {
+  override name = 'FrozenError';
+  constructor() {
+    super(
+      'FROZEN',
+      'The StateMap is frozen, modifications to keys is not possible, only the data can be mutated using updates',
+    );
+  }
+}
+
+/** Rust `Unfrozen`: the operation needs a frozen map (it has no hash yet). */
+export class UnfrozenError extends StateMapError {
+  override name = 'UnfrozenError';
+  constructor() {
+    super(
+      'UNFROZEN',
+      'The StateMap is not frozen, Please freeze the StateMap before doing any post init operations.',
+    );
+  }
+}
+
+/** Rust `KeyNotFound`: `set` (or a received diff) names a key the map does not have. */
+export class KeyNotFoundError extends StateMapError {
+  override name = 'KeyNotFoundError';
+  constructor() {
+    super('KEY_NOT_FOUND', 'Key not found in the statemap');
+  }
+}
+
+/** Rust `EmptyDiff`: the remote answered a diff without pairs. */
+export class EmptyDiffError extends StateMapError {
+  override name = 'EmptyDiffError';
+  constructor() {
+    super('EMPTY_DIFF', 'Empty diff, no items in diff');
+  }
+}
+
+/** Rust `FetchUpdateError(String)`: the remote failed, or answered a diff that does not fit. */
+export class FetchUpdateError extends StateMapError {
+  override name = 'FetchUpdateError';
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('FETCH_UPDATE', `Error while trying to fetch updates: ${detail}`, options);
+  }
+}
+
+/** A second `push` of a key. Rust accepts it and then hashes the pair twice (PROTOCOL.md section 4). */
+export class DuplicateKeyError extends StateMapError {
+  override name = 'DuplicateKeyError';
+  constructor() {
+    super('DUPLICATE_KEY', 'The key is already in the statemap; push each key once');
+  }
+}
+
+/** `remote.init` failed during freeze (Rust: `UnknownError`). The map stays frozen, as in Rust. */
+export class InitError extends StateMapError {
+  override name = 'InitError';
+  constructor(options: { cause: unknown }) {
+    super('INIT', `Remote init failed: ${describeCause(options.cause)}`, options);
+  }
+}
+
+/** A key or value that is not of the map's kind (wrong type, lone surrogate, wrong fixed length). */
+export class InvalidValueError extends StateMapError {
+  override name = 'InvalidValueError';
+  constructor(message: string) {
+    super('INVALID_VALUE', message);
+  }
+}
+
+/** An update at update id 2^64 - 1 (Rust's release build silently wraps around to 0). */
+export class UpdateIdOverflowError extends StateMapError {
+  override name = 'UpdateIdOverflowError';
+  constructor() {
+    super('UPDATE_ID_OVERFLOW', 'The update id is at 2^64 - 1 and cannot be incremented');
+  }
+}
+
+/** A Modification used after its commit (Rust consumes the modifier on commit). */
+export class ModificationCommittedError extends StateMapError {
+  override name = 'ModificationCommittedError';
+  constructor() {
+    super('MODIFICATION_COMMITTED', 'This modification was already committed; begin a new one');
+  }
+}
+
+/** The text of a thrown value, for messages (Rust formats the boxed error with Display). */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}

@@ -1,0 +1,291 @@
+// StateMap: a fixed set of keys with values, identified by a hash taken at
+// freeze; a master copy records every change in a history and answers
+// diffs, slave copies pull diffs through a Remote (Rust `syncstate::StateMap`,
+// PROTOCOL.md sections 1, 4, 7 and 8).
+//
+// Where Rust is silent or unsafe, ours: rejects a second push of a key
+// (DuplicateKeyError), rejects keys and values of the wrong kind
+// (InvalidValueError), rejects a received diff naming a key the map lacks
+// (KeyNotFoundError, nothing applied; Rust adds the key), answers an empty
+// diff where Rust's get_diff panics, and refuses to wrap the update id.
+
+import { Diff } from './diff.js';
+import {
+  DuplicateKeyError,
+  EmptyDiffError,
+  FetchUpdateError,
+  FrozenError,
+  InitError,
+  InvalidValueError,
+  KeyNotFoundError,
+  UnfrozenError,
+  UpdateIdOverflowError,
+  describeCause,
+} from './errors.js';
+import type { Kind } from './kinds.js';
+import { Modification } from './modification.js';
+import type { ModificationTarget } from './modification.js';
+import { DummyRemote } from './remote.js';
+import type { Remote } from './remote.js';
+import { History } from './_history.js';
+import { mapHash, sortedSlots } from './_hash.js';
+import { checkUpdateId, U64_MAX } from './_ids.js';
+
+export interface StateMapOptions<K, V> {
+  key: Kind<K>;
+  value: Kind<V>;
+  /** Where a slave map gets its diffs; default DummyRemote (a master map's remote). */
+  remote?: Remote<K, V>;
+}
+
+export class StateMap<K, V> implements Iterable<[K, V]> {
+  readonly keyKind: Kind<K>;
+  readonly valueKind: Kind<V>;
+  readonly remote: Remote<K, V>;
+
+  // Slot i holds keys[i] -> values[i]; index maps a key's id to its slot.
+  readonly #keys: K[] = [];
+  readonly #values: V[] = [];
+  readonly #index = new Map<string | number, number>();
+  readonly #history: History<K, V>;
+  #updateId = 0n;
+  #hash: Uint8Array | undefined;
+  #master = false;
+  #init: Promise<void> | undefined;
+  readonly #full = (): Diff<K, V> => this.fullDiff();
+  // setUpdateId calls run one after another, as Rust's &mut self forces.
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: StateMapOptions<K, V>) {
+    this.keyKind = options.key;
+    this.valueKind = options.value;
+    this.remote = options.remote ?? new DummyRemote<K, V>();
+    this.#history = new History<K, V>(this.#keys);
+  }
+
+  /** Adds a key with its initial value; only before freeze, once per key. */
+  push(key: K, value: V): void {
+    if (this.#hash !== undefined) throw new FrozenError();
+    this.#checkKey(key);
+    this.#checkValue(value);
+    const id = this.keyKind.id(key);
+    if (this.#index.has(id)) throw new DuplicateKeyError();
+    this.#index.set(id, this.#keys.length);
+    this.#keys.push(key);
+    this.#values.push(value);
+  }
+
+  /** Marks the map as the master copy (it keeps taking writes after freeze); only before freeze. */
+  setMaster(isMaster: boolean): void {
+    if (this.#hash !== undefined) throw new FrozenError();
+    if (typeof isMaster !== 'boolean') throw new InvalidValueError(`setMaster takes a boolean, got ${typeof isMaster}`);
+    this.#master = isMaster;
+  }
+
+  get isMaster(): boolean {
+    return this.#master;
+  }
+
+  /**
+   * Freezes the keys: computes the hash (synchronously: the map is frozen
+   * when this returns its promise), appends the full diff (from 0, upto the
+   * current id) to the history, then awaits `remote.init(this)`. A failing
+   * init rejects with InitError and leaves the map frozen, as in Rust.
+   * Calling it again returns the first call's promise.
+   */
+  freeze(): Promise<void> {
+    if (this.#hash !== undefined) return this.#init ?? Promise.resolve();
+    this.#hash = mapHash(this.#keys, this.#values, sortedSlots(this.#keys, this.keyKind), this.keyKind, this.valueKind);
+    this.#history.appendAll(0n, this.#updateId, this.#values);
+    this.#init = this.#runInit();
+    return this.#init;
+  }
+
+  async #runInit(): Promise<void> {
+    try {
+      await this.remote.init(this);
+    } catch (cause) {
+      throw new InitError({ cause });
+    }
+  }
+
+  /** The SHA-256 taken at freeze (a copy), or undefined before freeze. */
+  hash(): Uint8Array | undefined {
+    return this.#hash?.slice();
+  }
+
+  isFrozen(): boolean {
+    return this.#hash !== undefined;
+  }
+
+  get(key: K): V | undefined {
+    const slot = this.#slotOf(key);
+    return slot === undefined ? undefined : this.#values[slot];
+  }
+
+  has(key: K): boolean {
+    return this.#slotOf(key) !== undefined;
+  }
+
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  /** [key, value] pairs in push order. */
+  *entries(): IterableIterator<[K, V]> {
+    for (let i = 0; i < this.#keys.length; i++) yield [this.#keys[i]!, this.#values[i]!];
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  /**
+   * Sets an existing key (KeyNotFoundError otherwise). Allowed on a master
+   * map, or on any map before freeze (FrozenError otherwise). Bumps the
+   * update id by 1 and appends (id - 1, id, [(key, value)]) to the history.
+   */
+  set(key: K, value: V): void {
+    this.#checkKey(key);
+    this.#checkValue(value);
+    const slot = this.#slotOf(key);
+    if (slot === undefined) throw new KeyNotFoundError();
+    this.#checkWritable();
+    const from = this.#bump();
+    this.#values[slot] = value;
+    this.#history.appendOne(from, this.#updateId, slot, value);
+  }
+
+  /** A batch of sets committed as one update (same rules as `set`). */
+  beginModification(): Modification<K, V> {
+    this.#checkWritable();
+    const target: ModificationTarget<K, V> = {
+      slotOf: (key) => {
+        this.#checkKey(key);
+        return this.#slotOf(key);
+      },
+      checkValue: (value) => this.#checkValue(value),
+      valueAt: (slot) => this.#values[slot]!,
+      commit: (slots, values) => {
+        // Rust checks only at begin; it cannot freeze meanwhile, we can.
+        this.#checkWritable();
+        const from = this.#bump();
+        for (let i = 0; i < slots.length; i++) this.#values[slots[i]!] = values[i]!;
+        this.#history.append(from, this.#updateId, slots, values);
+      },
+    };
+    return new Modification(target);
+  }
+
+  getUpdateId(): bigint {
+    return this.#updateId;
+  }
+
+  /**
+   * Rust's `get_diff(from, upto)`, answer for answer (PROTOCOL.md section 7),
+   * in O(log n) lookups plus the merge. Where Rust panics (from > upto inside
+   * the history, or no history at all) the answer is an empty diff.
+   */
+  getDiff(fromUpdateId: bigint, uptoUpdateId: bigint): Diff<K, V> {
+    checkUpdateId(fromUpdateId, 'fromUpdateId');
+    checkUpdateId(uptoUpdateId, 'uptoUpdateId');
+    return this.#history.getDiff(fromUpdateId, uptoUpdateId, this.#full);
+  }
+
+  /** Every pair (push order), full, from 0 upto the current id (Rust `Diff::full_diff`). */
+  fullDiff(): Diff<K, V> {
+    return Diff.fromColumns(this.#keys.slice(), this.#values.slice(), true, 0n, this.#updateId);
+  }
+
+  /**
+   * Pulls updates up to `target` (Rust `set_update_id`): nothing when target
+   * <= the current id; UnfrozenError before freeze; else
+   * `remote.fetchUpdates(current, target, hash)` and `applyDiff` of its
+   * answer. Calls run one at a time, in call order.
+   */
+  setUpdateId(target: bigint): Promise<void> {
+    const run = this.#queue.then(() => this.#pull(target));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #pull(target: bigint): Promise<void> {
+    checkUpdateId(target, 'target');
+    if (target <= this.#updateId) return;
+    const hash = this.#hash;
+    if (hash === undefined) throw new UnfrozenError();
+    let diff: unknown;
+    try {
+      diff = await this.remote.fetchUpdates(this.#updateId, target, hash.slice());
+    } catch (cause) {
+      throw new FetchUpdateError(describeCause(cause), { cause });
+    }
+    if (!(diff instanceof Diff)) throw new FetchUpdateError('the remote answered something other than a Diff');
+    this.applyDiff(diff as Diff<K, V>);
+  }
+
+  /**
+   * Applies a diff received from the master, as set_update_id does with the
+   * remote's answer: EmptyDiffError if it has no pairs; FetchUpdateError if
+   * it starts above the current id; then the id becomes its upto (even when
+   * that is lower) and its pairs are written (no history entry). A pair
+   * whose key the map lacks rejects the whole diff with KeyNotFoundError.
+   */
+  applyDiff(diff: Diff<K, V>): void {
+    if (this.#hash === undefined) throw new UnfrozenError();
+    if (diff.isEmpty()) throw new EmptyDiffError();
+    if (diff.fromUpdateId > this.#updateId) {
+      throw new FetchUpdateError(
+        `The from update id is not consistent, diff from_update_id: ${diff.fromUpdateId}, self update_id: ${this.#updateId}`,
+      );
+    }
+    const keys = diff.keys;
+    const values = diff.values;
+    const slots = new Array<number>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      this.#checkKey(keys[i]!);
+      this.#checkValue(values[i]!);
+      const slot = this.#slotOf(keys[i]!);
+      if (slot === undefined) throw new KeyNotFoundError();
+      slots[i] = slot;
+    }
+    this.#updateId = diff.uptoUpdateId;
+    for (let i = 0; i < slots.length; i++) this.#values[slots[i]!] = values[i]!;
+  }
+
+  #slotOf(key: K): number | undefined {
+    return this.#index.get(this.keyKind.id(key));
+  }
+
+  #checkWritable(): void {
+    if (this.#hash !== undefined && !this.#master) throw new FrozenError();
+  }
+
+  /** Increments the update id; returns the previous one. */
+  #bump(): bigint {
+    const from = this.#updateId;
+    if (from === U64_MAX) throw new UpdateIdOverflowError();
+    this.#updateId = from + 1n;
+    return from;
+  }
+
+  #checkKey(key: unknown): asserts key is K {
+    if (this.keyKind.is !== undefined && !this.keyKind.is(key)) {
+      throw new InvalidValueError(`not a key of kind ${this.keyKind.name ?? 'key'}: ${describeValue(key)}`);
+    }
+  }
+
+  #checkValue(value: unknown): asserts value is V {
+    if (this.valueKind.is !== undefined && !this.valueKind.is(value)) {
+      throw new InvalidValueError(`not a value of kind ${this.valueKind.name ?? 'value'}: ${describeValue(value)}`);
+    }
+  }
+}
+
+function describeValue(v: unknown): string {
+  // JSON.stringify shows a lone surrogate as \udxxx.
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  if (v === null || typeof v !== 'object') return String(v);
+  return v.constructor?.name ?? 'object';
+}

@@ -1,0 +1,71 @@
+// The nested payloads that carry map data (PROTOCOL.md section 3):
+// `encoded_diff` is the diff's pairs as bincode `Vec<(K, V)>`, `init_data`
+// the map as bincode `HashMap<K, V>` (varint count, then key, value...).
+
+import { decode, t, Writer } from '@syncstate/codec';
+import type { DecodeOptions } from '@syncstate/codec';
+import { Diff } from './diff.js';
+import type { Kind } from './kinds.js';
+
+/** bincode `Vec<(K, V)>` of a diff's pairs (or of any pairs). */
+export function encodeDiffEntries<K, V>(
+  diff: Diff<K, V> | Iterable<readonly [K, V]>,
+  key: Kind<K>,
+  value: Kind<V>,
+): Uint8Array {
+  if (diff instanceof Diff) return encodePairs(diff.keys, diff.values, key, value);
+  const keys: K[] = [];
+  const values: V[] = [];
+  for (const [k, v] of diff) {
+    keys.push(k);
+    values.push(v);
+  }
+  return encodePairs(keys, values, key, value);
+}
+
+/** Pairs of a bincode `Vec<(K, V)>`, in order (repeats kept, as Rust keeps them). */
+export function decodeDiffEntries<K, V>(
+  bytes: Uint8Array,
+  key: Kind<K>,
+  value: Kind<V>,
+  options?: DecodeOptions,
+): Array<[K, V]> {
+  return decode(t.vec(t.tuple(key.schema, value.schema)), bytes, options) as Array<[K, V]>;
+}
+
+/** bincode `HashMap<K, V>` of a map's current pairs (what Rust's remote sends as Init data). */
+export function encodeInitData<K, V>(map: { keyKind: Kind<K>; valueKind: Kind<V>; entries(): Iterable<[K, V]> }): Uint8Array {
+  const keys: K[] = [];
+  const values: V[] = [];
+  for (const [k, v] of map.entries()) {
+    keys.push(k);
+    values.push(v);
+  }
+  return encodePairs(keys, values, map.keyKind, map.valueKind);
+}
+
+/**
+ * Pairs of a bincode `HashMap<K, V>`, one per key: a repeated key keeps its
+ * last value (as Rust's HashMap does), at its first position.
+ */
+export function decodeInitData<K, V>(
+  bytes: Uint8Array,
+  key: Kind<K>,
+  value: Kind<V>,
+  options?: DecodeOptions,
+): Array<[K, V]> {
+  return [...decode(t.map(key.schema, value.schema), bytes, options)] as Array<[K, V]>;
+}
+
+function encodePairs<K, V>(keys: readonly K[], values: readonly V[], key: Kind<K>, value: Kind<V>): Uint8Array {
+  const w = new Writer();
+  // A Vec's length and a HashMap's count are both a varint u64.
+  t.u64.write(w, BigInt(keys.length));
+  const ks = key.schema;
+  const vs = value.schema;
+  for (let i = 0; i < keys.length; i++) {
+    ks.write(w, keys[i]!);
+    vs.write(w, values[i]!);
+  }
+  return w.finish();
+}

@@ -1,0 +1,129 @@
+/**
+ * Typed errors of the TLS client. Every failure of a request is one of these,
+ * so callers can branch on `instanceof` or on the stable `code` string; the
+ * underlying socket/decoder error, if any, is kept as `cause`.
+ *
+ * An aborted call rejects with its AbortSignal's `reason` instead, as Node's
+ * own APIs do, so abort handling stays the caller's usual code.
+ */
+
+export type RemoteErrorCode =
+  | 'AUTHENTICATION_FAILED'
+  | 'HASH_NOT_FOUND'
+  | 'HASH_MISMATCH'
+  | 'INIT_FAILURE'
+  | 'PROTOCOL_ERROR'
+  | 'CONNECTION_FAILED'
+  | 'CONNECTION_CLOSED'
+  | 'TIMEOUT';
+
+export class RemoteError extends Error {
+  override name = 'RemoteError';
+  readonly code: RemoteErrorCode;
+
+  constructor(code: RemoteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The server answered IncorrectPassword (Rust's own client treats this as success). */
+export class AuthenticationError extends RemoteError {
+  override name = 'AuthenticationError';
+  constructor(message = 'the server rejected the password (IncorrectPassword)', options?: { cause?: unknown }) {
+    super('AUTHENTICATION_FAILED', message, options);
+  }
+}
+
+/** The server holds no map with this hash (never initialised, or lost on a restart). */
+export class HashNotFoundError extends RemoteError {
+  override name = 'HashNotFoundError';
+  readonly hash: Uint8Array;
+  constructor(hash: Uint8Array, options?: { cause?: unknown }) {
+    super('HASH_NOT_FOUND', `the server has no state map with hash ${toHex(hash)} (HashNotFound)`, options);
+    this.hash = hash;
+  }
+}
+
+/** The server rebuilt the map from the Init data and got a different hash. */
+export class HashMismatchError extends RemoteError {
+  override name = 'HashMismatchError';
+  readonly hash: Uint8Array;
+  constructor(hash: Uint8Array, options?: { cause?: unknown }) {
+    super(
+      'HASH_MISMATCH',
+      `the server rebuilt the map from the init data and its hash differs from the claimed ${toHex(hash)} (HashMismatch)`,
+      options,
+    );
+    this.hash = hash;
+  }
+}
+
+/** An init hook of the server refused the map; `serverMessage` is the hook's error text. */
+export class InitFailureError extends RemoteError {
+  override name = 'InitFailureError';
+  readonly serverMessage: string;
+  constructor(serverMessage: string, options?: { cause?: unknown }) {
+    super('INIT_FAILURE', `the server refused to create the map: ${serverMessage}`, options);
+    this.serverMessage = serverMessage;
+  }
+}
+
+/** The answer was undecodable, too large, or not one the request allows. */
+export class ProtocolError extends RemoteError {
+  override name = 'ProtocolError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PROTOCOL_ERROR', message, options);
+  }
+}
+
+/** The TCP connection or the TLS handshake failed (refused, certificate rejected, reset...). */
+export class ConnectionError extends RemoteError {
+  override name = 'ConnectionError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONNECTION_FAILED', message, options);
+  }
+}
+
+/**
+ * The server hung up after the request without a complete answer. The Rust
+ * server does this when it cannot decode a request or its payload.
+ */
+export class ConnectionClosedError extends RemoteError {
+  override name = 'ConnectionClosedError';
+  /** Response bytes (length prefix included) that arrived before the close. */
+  readonly bytesReceived: number;
+  /** The response length the server announced, when its prefix arrived. */
+  readonly expectedBytes: number | undefined;
+  constructor(message: string, details: { bytesReceived: number; expectedBytes?: number }, options?: { cause?: unknown }) {
+    super('CONNECTION_CLOSED', message, options);
+    this.bytesReceived = details.bytesReceived;
+    this.expectedBytes = details.expectedBytes;
+  }
+}
+
+export type TimeoutPhase = 'connect' | 'handshake' | 'response';
+
+/** A phase of the request took longer than its configured limit. */
+export class TimeoutError extends RemoteError {
+  override name = 'TimeoutError';
+  readonly phase: TimeoutPhase;
+  readonly timeoutMs: number;
+  constructor(phase: TimeoutPhase, timeoutMs: number) {
+    super('TIMEOUT', `${phaseText[phase]} did not complete within ${timeoutMs} ms`);
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+const phaseText: Record<TimeoutPhase, string> = {
+  connect: 'the TCP connection',
+  handshake: 'the TLS handshake',
+  response: 'the response',
+};
+
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}

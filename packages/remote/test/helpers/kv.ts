@@ -1,0 +1,66 @@
+/** The fixture server's event type and small helpers shared by the live tests. */
+import { t, type Infer } from '@syncstate/codec';
+import { Event, kinds, StateMap } from '@syncstate/core';
+import { TcpStateRemote, type TcpStateRemoteOptions } from '../../src/index.js';
+import type { RustServer } from './rust-server.js';
+
+/**
+ * fixtures/src/server.rs:
+ * `enum KvEvent { Set(String, String), SetMany(Vec<(String, String)>), Noop, Fail { reason: String } }`
+ */
+export const kvEvent = t.enumOf({
+  Set: t.tuple(t.string, t.string),
+  SetMany: t.vec(t.tuple(t.string, t.string)),
+  Noop: t.unit,
+  Fail: t.struct({ reason: t.string }),
+});
+export type KvEvent = Infer<typeof kvEvent>;
+
+export const kv = (content: KvEvent): Event<KvEvent> => new Event(kvEvent, content);
+
+export function remoteFor(
+  server: RustServer,
+  overrides: Partial<TcpStateRemoteOptions<string, string>> = {},
+): TcpStateRemote<string, string> {
+  return new TcpStateRemote({
+    port: server.port,
+    tls: { ca: server.cert },
+    password: server.password,
+    key: kinds.string,
+    value: kinds.string,
+    ...overrides,
+  });
+}
+
+export function mapOf(remote: TcpStateRemote<string, string>, pairs: Iterable<readonly [string, string]>): StateMap<string, string> {
+  const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
+  for (const [k, v] of pairs) map.push(k, v);
+  return map;
+}
+
+/** A map with core's DummyRemote: freeze() talks to no server. */
+export function localMap(pairs: Iterable<readonly [string, string]>): StateMap<string, string> {
+  const map = new StateMap({ key: kinds.string, value: kinds.string });
+  for (const [k, v] of pairs) map.push(k, v);
+  return map;
+}
+
+/** The map's pairs as a plain object, for whole-map assertions. */
+export function snapshot(map: Iterable<readonly [string, string]>): Record<string, string> {
+  return Object.fromEntries([...map]);
+}
+
+/**
+ * Hooks run on a server thread after EventInProcess: poll the update id
+ * until it reaches `id` (fails after 5 s).
+ */
+export async function waitForUpdateId(remote: TcpStateRemote<string, string>, hash: Uint8Array, id: bigint): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let seen = -1n;
+  while (Date.now() < deadline) {
+    seen = await remote.getUpdateId(hash);
+    if (seen >= id) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (seen !== id) throw new Error(`the server's update id is ${seen}, expected ${id}`);
+}

@@ -1,0 +1,192 @@
+/**
+ * The protocol of PROTOCOL section 6 on any Duplex: `respond()` turns one
+ * request frame's payload into the answer the Rust server would give (or
+ * null: close without answering, as Rust does for undecodable input), and
+ * `handle()` serves one connection with it through serveConnection.
+ * The TLS server only plugs sockets into `handle()`.
+ */
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { decode, decodeRequestWrapper, encodeResponse, type Request, type Response } from '@syncstate/codec';
+import { encodeDiffEntries } from '@syncstate/core';
+import { serveConnection } from './connection.js';
+import { errorMessage, ProtocolError, ServerError } from './errors.js';
+import { ByteBudget } from './limits/budget.js';
+import { type Logger, type ProtocolOptions, resolveLimits, type ServerLimits, silentLogger } from './limits/options.js';
+import { sleep } from './limits/timer.js';
+import { Metrics } from './metrics.js';
+import { MapRegistry, toHex } from './registry/registry.js';
+import { MemoryStorage, type MapStorage } from './registry/storage.js';
+
+export interface ConnectionInfo {
+  /** Remote address, for logs. */
+  peer?: string | undefined;
+  /** Aborting cuts the connection off if its request is not complete yet. */
+  signal?: AbortSignal | undefined;
+}
+
+export class ProtocolHandler<K, V, E> {
+  readonly limits: Readonly<ServerLimits>;
+  readonly logger: Logger;
+  readonly #metrics: Metrics;
+  readonly #options: ProtocolOptions<K, V, E>;
+  readonly #passwordDigest: Buffer;
+  readonly #registry: MapRegistry<K, V, E>;
+  readonly #storage: MapStorage<K, V>;
+  readonly #budget: ByteBudget;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ProtocolOptions<K, V, E>, metrics: Metrics = new Metrics()) {
+    this.#options = options;
+    this.limits = Object.freeze(resolveLimits(options.limits));
+    this.logger = options.logger ?? silentLogger;
+    this.#metrics = metrics;
+    const password = typeof options.password === 'string' ? Buffer.from(options.password, 'utf8') : options.password;
+    this.#passwordDigest = digest(password);
+    this.#storage = options.storage ?? new MemoryStorage<K, V>();
+    this.#budget = new ByteBudget(this.limits.maxBufferedRequestBytes);
+    this.#registry = new MapRegistry<K, V, E>({
+      key: options.key,
+      value: options.value,
+      hooks: options.hooks ?? [],
+      initHooks: options.initHooks ?? [],
+      storage: this.#storage,
+      limits: this.limits,
+      logger: this.logger,
+      metrics,
+    });
+  }
+
+  /** Serves one connection (one request, one answer); resolves when the stream has closed. */
+  handle(stream: Duplex, info: ConnectionInfo = {}): Promise<void> {
+    return serveConnection(stream, (payload) => this.respond(payload, info.peer), {
+      maxFrameSize: this.limits.maxFrameSize,
+      requestTimeoutMs: this.limits.requestTimeoutMs,
+      idleTimeoutMs: this.limits.idleTimeoutMs,
+      drainTimeoutMs: this.limits.drainTimeoutMs,
+      budget: this.#budget,
+      metrics: this.#metrics,
+      logger: this.logger,
+      signal: info.signal,
+      peer: info.peer,
+    });
+  }
+
+  /** The encoded answer to one request payload (a frame's body), or null to close without answering. */
+  async respond(payload: Uint8Array, peer?: string): Promise<Uint8Array | null> {
+    let request: Request;
+    let password: Uint8Array;
+    try {
+      ({ request, password } = decodeRequestWrapper(payload));
+    } catch (err) {
+      return this.#drop(
+        new ProtocolError('undecodable-request', `request of ${payload.length} bytes does not decode`, { cause: err }),
+        peer,
+      );
+    }
+    this.#metrics.requests[request.type]++;
+    let response: Response | null;
+    if (!this.#passwordMatches(password)) {
+      // As Rust: a random pause, then the answer (here the comparison itself is constant-time).
+      const [min, max] = this.limits.incorrectPasswordDelayMs;
+      await sleep(randomInt(Math.round(min * 1000), Math.round(max * 1000)) / 1000);
+      this.logger.warn({ peer, request: request.type }, 'incorrect password');
+      response = { type: 'IncorrectPassword' };
+    } else {
+      try {
+        response = await this.#dispatch(request, peer);
+      } catch (err) {
+        if (err instanceof ServerError) return this.#drop(err, peer);
+        throw err;
+      }
+    }
+    if (response === null) return null;
+    this.#metrics.responses[response.type]++;
+    return encodeResponse(response);
+  }
+
+  /** Counters of this handler (shared with its server). */
+  metrics(): ReturnType<Metrics['snapshot']> {
+    return this.#metrics.snapshot();
+  }
+
+  /** Resolves once every accepted event has been processed. */
+  idle(): Promise<void> {
+    return this.#registry.idle();
+  }
+
+  /** Refuses new work, waits for accepted events, closes the storage. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#registry.close();
+      await this.#registry.idle();
+      await this.#storage.close();
+    })();
+    return this.#closing;
+  }
+
+  async #dispatch(request: Request, peer: string | undefined): Promise<Response | null> {
+    const registry = this.#registry;
+    switch (request.type) {
+      case 'GetUpdateId': {
+        const updateId = await registry.updateId(request.hash);
+        return updateId === undefined ? { type: 'HashNotFound' } : { type: 'UpdateId', updateId };
+      }
+      case 'GetDiff': {
+        const diff = await registry.diff(request.hash, request.fromUpdateId, request.uptoUpdateId);
+        if (diff === undefined) return { type: 'HashNotFound' };
+        return {
+          type: 'Diff',
+          fromUpdateId: diff.fromUpdateId,
+          uptoUpdateId: diff.uptoUpdateId,
+          isFull: diff.isFull,
+          encodedDiff: encodeDiffEntries(diff, this.#options.key, this.#options.value),
+        };
+      }
+      case 'Event': {
+        // As Rust: HashNotFound before the payload is looked at.
+        if (!(await registry.has(request.hash))) return { type: 'HashNotFound' };
+        let event: E;
+        try {
+          event = decode(this.#options.event, request.eventData);
+        } catch (err) {
+          throw new ProtocolError(
+            'undecodable-event',
+            `event for ${toHex(request.hash)} does not decode: ${errorMessage(err)}`,
+            { cause: err },
+          );
+        }
+        const queued = await registry.submitEvent(request.hash, event);
+        if (queued === undefined) return { type: 'HashNotFound' };
+        if (!queued) {
+          throw new ServerError(
+            'event-queue-full',
+            `map ${toHex(request.hash)} has ${this.limits.maxPendingEventsPerMap} unprocessed events; event dropped`,
+          );
+        }
+        return { type: 'EventInProcess' };
+      }
+      case 'Init': {
+        const outcome = await registry.init(request.hash, request.initData);
+        if (outcome.type === 'InitFailure') return { type: 'InitFailure', errorMessage: outcome.errorMessage };
+        return outcome;
+      }
+    }
+  }
+
+  #passwordMatches(password: Uint8Array): boolean {
+    return timingSafeEqual(digest(password), this.#passwordDigest);
+  }
+
+  #drop(err: ServerError, peer: string | undefined): null {
+    this.#metrics.error(err.code);
+    const level = err.code === 'server-closed' ? 'debug' : 'warn';
+    this.logger[level]({ err, peer, code: err.code }, `${err.message}; closing without an answer`);
+    return null;
+  }
+}
+
+// Comparing fixed-size digests keeps timingSafeEqual's equal-length requirement without leaking the length.
+function digest(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
+}

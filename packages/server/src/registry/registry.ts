@@ -1,0 +1,317 @@
+/**
+ * The maps a server serves, and the order of work on each of them.
+ *
+ * Every map has one FIFO queue. Events (their hooks) and reads (GetUpdateId,
+ * GetDiff) of that map take their turn in it, in arrival order, so events are
+ * applied one at a time and a read sees every event accepted before it, and
+ * nothing a hook is still doing. After each event the changes its hooks made
+ * go to the storage before the next item runs (see storage.ts).
+ *
+ * Inits of one hash are coalesced: one attempt at a time builds the map;
+ * concurrent Inits wait for it and answer InitSuccess when it succeeds. When
+ * it fails (HashMismatch, InitFailure, undecodable data) each waiter makes its
+ * own attempt with its own data instead of being told InitSuccess for a map
+ * that does not exist, which is what the Rust server answers.
+ */
+import { decodeInitData, type Diff, type Kind, StateMap } from '@syncstate/core';
+import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
+import type { EventHook, HookContext, InitHook, Logger, ServerLimits } from '../limits/options.js';
+import type { Metrics } from '../metrics.js';
+import { boundedDiff, changesSince, historyFloor } from './history.js';
+import { SerialQueue } from './queue.js';
+import type { MapStorage } from './storage.js';
+
+export type InitOutcome = { type: 'InitSuccess' } | { type: 'HashMismatch' } | { type: 'InitFailure'; errorMessage: string };
+
+interface Entry<K, V> {
+  readonly context: HookContext;
+  readonly map: StateMap<K, V>;
+  readonly queue: SerialQueue;
+  pendingEvents: number;
+  /** Update id up to which the storage holds the changes. */
+  storedUpdateId: bigint;
+  /** History entries starting below this id have been cut (maxHistory); undefined: none. */
+  floor: bigint | undefined;
+  /** Set when the storage failed: the map is withdrawn from service. */
+  failure: Error | undefined;
+}
+
+export interface RegistryOptions<K, V, E> {
+  key: Kind<K>;
+  value: Kind<V>;
+  hooks: readonly EventHook<K, V, E>[];
+  initHooks: readonly InitHook<K, V>[];
+  storage: MapStorage<K, V>;
+  limits: Pick<ServerLimits, 'hookTimeoutMs' | 'maxPendingEventsPerMap' | 'maxHistory'>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const success: InitOutcome = { type: 'InitSuccess' };
+
+export class MapRegistry<K, V, E> {
+  readonly #options: RegistryOptions<K, V, E>;
+  readonly #entries = new Map<string, Entry<K, V>>();
+  readonly #loading = new Map<string, Promise<Entry<K, V> | undefined>>();
+  readonly #inits = new Map<string, Promise<InitOutcome>>();
+  #closed = false;
+
+  constructor(options: RegistryOptions<K, V, E>) {
+    this.#options = options;
+  }
+
+  /** The map's current update id, after every event accepted before this call; undefined: no such map. */
+  async updateId(hash: Uint8Array): Promise<bigint | undefined> {
+    const entry = await this.#find(hash);
+    if (entry === undefined) return undefined;
+    return entry.queue.run(() => this.#usable(entry).map.getUpdateId());
+  }
+
+  /** `getDiff(from, upto)` of the master map, after every event accepted before this call. */
+  async diff(hash: Uint8Array, from: bigint, upto: bigint): Promise<Diff<K, V> | undefined> {
+    const entry = await this.#find(hash);
+    if (entry === undefined) return undefined;
+    return entry.queue.run(() => boundedDiff(this.#usable(entry).map, from, upto, this.#options.limits.maxHistory));
+  }
+
+  /** Whether a map with this hash exists (Event checks this before decoding its payload, as Rust does). */
+  async has(hash: Uint8Array): Promise<boolean> {
+    const entry = await this.#find(hash);
+    if (entry !== undefined) this.#usable(entry);
+    return entry !== undefined;
+  }
+
+  /**
+   * Queues an event for the map's hooks. Resolves false when the map has too
+   * many unprocessed events (the caller drops the request), undefined when
+   * there is no such map. Hooks start only after the caller has answered.
+   */
+  async submitEvent(hash: Uint8Array, event: E): Promise<boolean | undefined> {
+    const entry = await this.#find(hash);
+    if (entry === undefined) return undefined;
+    this.#usable(entry);
+    if (this.#closed) throw new ServerClosedError();
+    const { metrics } = this.#options;
+    if (entry.pendingEvents >= this.#options.limits.maxPendingEventsPerMap) return false;
+    entry.pendingEvents++;
+    metrics.eventsPending++;
+    void entry.queue
+      .run(async () => {
+        // Let the EventInProcess answer reach the socket before any hook runs.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (entry.failure !== undefined) return;
+        await this.#runEventHooks(entry, event);
+        await this.#store(entry);
+      })
+      .catch((err: unknown) => {
+        metrics.error('internal');
+        this.#options.logger.error({ err, hash: entry.context.hashHex }, 'event processing failed');
+      })
+      .finally(() => {
+        entry.pendingEvents--;
+        metrics.eventsPending--;
+        metrics.eventsProcessed++;
+      });
+    return true;
+  }
+
+  /** Answers an Init request (PROTOCOL section 6); rejects with ProtocolError for undecodable init data. */
+  async init(hash: Uint8Array, initData: Uint8Array): Promise<InitOutcome> {
+    const hashHex = toHex(hash);
+    for (;;) {
+      if (this.#closed) throw new ServerClosedError();
+      const existing = this.#entries.get(hashHex);
+      if (existing !== undefined) {
+        this.#usable(existing);
+        return success;
+      }
+      const pending = this.#inits.get(hashHex);
+      if (pending !== undefined) {
+        const outcome = await pending.catch(() => undefined);
+        if (outcome?.type === 'InitSuccess') return success;
+        continue; // that attempt failed; make our own with our own data
+      }
+      // Claimed synchronously after the checks above, so only one attempt runs per hash.
+      const attempt = this.#createMap(hash, hashHex, initData);
+      this.#inits.set(hashHex, attempt);
+      try {
+        return await attempt;
+      } finally {
+        this.#inits.delete(hashHex);
+      }
+    }
+  }
+
+  /** Resolves once every queued event and read has finished. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.#entries.values()].filter((e) => e.queue.size > 0);
+      const inits = [...this.#inits.values()];
+      if (busy.length === 0 && inits.length === 0) return;
+      await Promise.allSettled([...busy.map((e) => e.queue.idle()), ...inits]);
+    }
+  }
+
+  /** Refuses new events and Inits; already accepted work still runs (await `idle()`). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #usable(entry: Entry<K, V>): Entry<K, V> {
+    if (entry.failure !== undefined) {
+      throw new ServerError('storage-failed', `map ${entry.context.hashHex} is out of service: its storage failed`, {
+        cause: entry.failure,
+      });
+    }
+    return entry;
+  }
+
+  #find(hash: Uint8Array): Promise<Entry<K, V> | undefined> | Entry<K, V> | undefined {
+    const hashHex = toHex(hash);
+    const cached = this.#entries.get(hashHex);
+    if (cached !== undefined) return cached;
+    let loading = this.#loading.get(hashHex);
+    if (loading === undefined) {
+      loading = this.#options.storage
+        .load(hash, hashHex)
+        .then((map) => {
+          const again = this.#entries.get(hashHex);
+          if (again !== undefined || map === undefined) return again;
+          return this.#add(hash, hashHex, map);
+        })
+        .finally(() => this.#loading.delete(hashHex));
+      this.#loading.set(hashHex, loading);
+    }
+    return loading;
+  }
+
+  #add(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Entry<K, V> {
+    const entry: Entry<K, V> = {
+      context: { hash: hash.slice(), hashHex },
+      map,
+      queue: new SerialQueue(),
+      pendingEvents: 0,
+      storedUpdateId: map.getUpdateId(),
+      floor: undefined,
+      failure: undefined,
+    };
+    this.#entries.set(hashHex, entry);
+    this.#options.metrics.maps = this.#entries.size;
+    return entry;
+  }
+
+  async #createMap(hash: Uint8Array, hashHex: string, initData: Uint8Array): Promise<InitOutcome> {
+    const { key, value, initHooks, storage, logger, metrics } = this.#options;
+    const stored = await storage.load(hash, hashHex);
+    if (stored !== undefined) {
+      if (!this.#entries.has(hashHex)) this.#add(hash, hashHex, stored);
+      return success;
+    }
+    let pairs: Array<[K, V]>;
+    try {
+      pairs = decodeInitData(initData, key, value);
+    } catch (err) {
+      throw new ProtocolError('undecodable-init-data', `init data of ${hashHex} does not decode as the map`, { cause: err });
+    }
+    // As the Rust server: a master map built from the decoded HashMap, then frozen.
+    const map = new StateMap<K, V>({ key, value });
+    for (const [k, v] of pairs) map.push(k, v);
+    map.setMaster(true);
+    await map.freeze();
+    if (!bytesEqual(map.hash()!, hash)) {
+      logger.info({ hash: hashHex, actual: toHex(map.hash()!) }, 'init data does not hash to the claimed hash');
+      return { type: 'HashMismatch' };
+    }
+    const context: HookContext = { hash: hash.slice(), hashHex };
+    for (const [index, hook] of initHooks.entries()) {
+      try {
+        await withTimeout(() => hook(map, context), this.#options.limits.hookTimeoutMs, `init hook ${index}`);
+      } catch (err) {
+        metrics.initFailures++;
+        logger.warn({ err, hash: hashHex, hookIndex: index }, 'init hook refused the map');
+        return { type: 'InitFailure', errorMessage: errorMessage(err) };
+      }
+    }
+    try {
+      await storage.create(hash, hashHex, map);
+    } catch (err) {
+      throw new ServerError('storage-failed', `storing new map ${hashHex} failed`, { cause: err });
+    }
+    this.#add(hash, hashHex, map);
+    logger.info({ hash: hashHex, pairs: map.size }, 'map created');
+    return success;
+  }
+
+  async #runEventHooks(entry: Entry<K, V>, event: E): Promise<void> {
+    const { hooks, logger, metrics, limits } = this.#options;
+    for (const [index, hook] of hooks.entries()) {
+      try {
+        await withTimeout(() => hook(entry.map, event, entry.context), limits.hookTimeoutMs, `hook ${index}`);
+      } catch (err) {
+        metrics.hookFailures++;
+        const failure =
+          err instanceof TimeoutError ? err : new HookError(index, `hook ${index} failed: ${errorMessage(err)}`, { cause: err });
+        metrics.error(failure.code);
+        logger.error(
+          { err: failure, hash: entry.context.hashHex, hookIndex: index, event: describeEvent(event) },
+          'event hook failed; continuing with the next hook',
+        );
+      }
+    }
+  }
+
+  /** Hands the event's changes to the storage (before any later read runs), then applies the history bound. */
+  async #store(entry: Entry<K, V>): Promise<void> {
+    const { storage, limits, metrics, logger } = this.#options;
+    const { hash, hashHex } = entry.context;
+    try {
+      const changes = changesSince(entry.map, entry.storedUpdateId);
+      if (changes.length > 0) await storage.append(hash, hashHex, changes);
+      entry.storedUpdateId = entry.map.getUpdateId();
+      const floor = historyFloor(entry.map, limits.maxHistory);
+      if (floor !== undefined && (entry.floor === undefined || floor > entry.floor)) {
+        entry.floor = floor;
+        await storage.trim(hash, hashHex, floor);
+      }
+    } catch (err) {
+      entry.failure = err instanceof Error ? err : new Error(String(err));
+      metrics.error('storage-failed');
+      logger.error({ err, hash: hashHex }, 'storing changes failed; the map is withdrawn from service');
+    }
+  }
+}
+
+/** Runs `fn`, failing with a TimeoutError after `ms` (the hook itself cannot be stopped; it is only no longer awaited). */
+async function withTimeout(fn: () => void | Promise<void>, ms: number, what: string): Promise<void> {
+  if (!Number.isFinite(ms)) return fn();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError('hook', ms, `${what} still running after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([Promise.resolve().then(fn), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The variant name of an enum event, for logs (the payload may be large or hold bigints). */
+function describeEvent(event: unknown): string {
+  if (typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string') {
+    return (event as { type: string }).type;
+  }
+  return typeof event;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

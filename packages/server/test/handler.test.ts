@@ -1,0 +1,459 @@
+// The protocol handler without sockets: every request answered as the Rust
+// server answers it (PROTOCOL section 6), and where Rust is broken, better.
+import { encodeRequestWrapper } from '@syncstate/codec';
+import { decodeDiffEntries, kinds, U64_MAX, type StateMap } from '@syncstate/core';
+import { describe, expect, it } from 'vitest';
+import { kvEvent, kvHook, rejectMarker, type KvEvent } from '../examples/ts-server.js';
+import { ProtocolHandler, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
+import { MemoryStorage } from '../src/registry/storage.js';
+import { collect, duplexPair, frame, unframe } from './helpers/duplex-pair.js';
+import { answer, enc, hashOf, memoryLogger, payload, req } from './helpers/fixtures.js';
+
+const PASSWORD = 'hunter2';
+const pairs: Array<[string, string]> = [
+  ['a', '1'],
+  ['b', '2'],
+  ['c', '3'],
+];
+
+function handler(overrides: Partial<ProtocolOptions<string, string, KvEvent>> = {}) {
+  const logger = memoryLogger();
+  const h = new ProtocolHandler<string, string, KvEvent>({
+    password: PASSWORD,
+    key: kinds.string,
+    value: kinds.string,
+    event: kvEvent,
+    hooks: [kvHook],
+    initHooks: [rejectMarker],
+    logger,
+    ...overrides,
+  });
+  const ask = async (request: Parameters<typeof payload>[1], password = PASSWORD) =>
+    answer(await h.respond(payload(password, request)));
+  return { h, ask, logger };
+}
+
+async function withMap(overrides: Partial<ProtocolOptions<string, string, KvEvent>> = {}) {
+  const t = handler(overrides);
+  const hash = await hashOf(pairs);
+  expect(await t.ask(await req.init(pairs))).toEqual({ type: 'InitSuccess' });
+  return { ...t, hash };
+}
+
+describe('GetUpdateId', () => {
+  it('answers HashNotFound for an unknown map and UpdateId for a known one', async () => {
+    const { ask, hash } = await withMap();
+    expect(await ask(req.getUpdateId(new Uint8Array(32)))).toEqual({ type: 'HashNotFound' });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 0n });
+  });
+});
+
+describe('Init', () => {
+  it('builds the master map from the init data, frozen under the claimed hash', async () => {
+    let seen: StateMap<string, string> | undefined;
+    const { ask, hash } = await withMap({ initHooks: [(map) => void (seen = map)] });
+    expect(seen!.isMaster).toBe(true);
+    expect(seen!.isFrozen()).toBe(true);
+    expect([...seen!.hash()!]).toEqual([...hash]);
+    expect([...seen!.entries()].sort()).toEqual(pairs);
+    expect(await ask(req.getDiff(hash, 0n, 0n))).toMatchObject({ type: 'Diff', isFull: false });
+  });
+
+  it('answers InitSuccess for an existing map without looking at the data (as Rust)', async () => {
+    const { ask, hash, h } = await withMap();
+    expect(await ask({ type: 'Init', hash, initData: Uint8Array.of(0xff, 0xff) })).toEqual({ type: 'InitSuccess' });
+    expect(h.metrics().maps).toBe(1);
+  });
+
+  it('decodes repeated keys last-wins, as Rust rebuilds a HashMap', async () => {
+    const { ask } = handler();
+    const hash = await hashOf([['k', 'second']]);
+    // bincode HashMap: count 2, "k" -> "first", "k" -> "second"
+    const initData = Uint8Array.of(2, 1, 0x6b, 5, ...enc.encode('first'), 1, 0x6b, 6, ...enc.encode('second'));
+    expect(await ask({ type: 'Init', hash, initData })).toEqual({ type: 'InitSuccess' });
+    const diff = await ask(req.getDiff(hash, 0n, 0n));
+    expect(diff?.type === 'Diff' && decodeDiffEntries(diff.encodedDiff, kinds.string, kinds.string)).toEqual([['k', 'second']]);
+  });
+
+  it('answers HashMismatch, and the hash is not left "in progress" (Rust answers InitSuccess ever after)', async () => {
+    const { ask } = handler();
+    const hash = await hashOf(pairs);
+    const wrong = await req.init([['a', 'tampered']], hash);
+    expect(await ask(wrong)).toEqual({ type: 'HashMismatch' });
+    expect(await ask(wrong)).toEqual({ type: 'HashMismatch' });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'HashNotFound' });
+    expect(await ask(await req.init(pairs))).toEqual({ type: 'InitSuccess' });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 0n });
+  });
+
+  it('runs init hooks in order; the first error answers InitFailure with its message and creates no map', async () => {
+    const ran: string[] = [];
+    const hooks: InitHook<string, string>[] = [
+      () => void ran.push('first'),
+      async () => {
+        ran.push('second');
+        throw new Error('quota exceeded');
+      },
+      () => void ran.push('third'),
+    ];
+    const { ask, h } = handler({ initHooks: hooks });
+    const hash = await hashOf(pairs);
+    expect(await ask(await req.init(pairs))).toEqual({ type: 'InitFailure', errorMessage: 'quota exceeded' });
+    expect(ran).toEqual(['first', 'second']);
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'HashNotFound' });
+    expect(h.metrics()).toMatchObject({ maps: 0, initFailures: 1 });
+    // Nothing stuck: the next Init runs the hooks again.
+    expect(await ask(await req.init(pairs))).toEqual({ type: 'InitFailure', errorMessage: 'quota exceeded' });
+    expect(ran).toEqual(['first', 'second', 'first', 'second']);
+  });
+
+  it('uses String(x) as the message of a hook that throws a non-Error', async () => {
+    const { ask } = handler({ initHooks: [() => Promise.reject('nope')] });
+    expect(await ask(await req.init(pairs))).toEqual({ type: 'InitFailure', errorMessage: 'nope' });
+  });
+
+  it('keeps changes init hooks make (they run on the frozen master map)', async () => {
+    const { ask, hash } = await withMap({ initHooks: [(map) => map.set('a', 'from-init-hook')] });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
+  });
+
+  it('closes without an answer for undecodable init data, leaving nothing behind', async () => {
+    const { ask, h } = handler();
+    const hash = await hashOf(pairs);
+    expect(await ask({ type: 'Init', hash, initData: Uint8Array.of(5, 1) })).toBeNull();
+    expect(h.metrics().errors).toEqual({ 'undecodable-init-data': 1 });
+    expect(await ask(await req.init(pairs))).toEqual({ type: 'InitSuccess' });
+  });
+
+  it('creates ONE map for concurrent Inits of one hash, all answered InitSuccess', async () => {
+    let runs = 0;
+    const { ask, h } = handler({
+      initHooks: [
+        async () => {
+          runs++;
+          await new Promise((r) => setTimeout(r, 20));
+        },
+      ],
+    });
+    const init = await req.init(pairs);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask(init)));
+    expect(answers).toEqual(Array.from({ length: 10 }, () => ({ type: 'InitSuccess' })));
+    expect(runs).toBe(1);
+    expect(h.metrics().maps).toBe(1);
+  });
+
+  it('lets a concurrent Init with the right data succeed after one with wrong data failed', async () => {
+    const { ask } = handler({ initHooks: [() => new Promise((r) => setTimeout(r, 10))] });
+    const hash = await hashOf(pairs);
+    const [bad, good] = await Promise.all([ask(await req.init([['x', 'y']], hash)), ask(await req.init(pairs))]);
+    expect(bad).toEqual({ type: 'HashMismatch' });
+    expect(good).toEqual({ type: 'InitSuccess' });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 0n });
+  });
+});
+
+describe('Event', () => {
+  it('answers HashNotFound for an unknown map before looking at the payload (as Rust)', async () => {
+    const { ask, h } = handler();
+    expect(await ask(req.rawEvent(new Uint8Array(32), Uint8Array.of(0xff)))).toEqual({ type: 'HashNotFound' });
+    expect(h.metrics().errors).toEqual({});
+  });
+
+  it('answers EventInProcess before any hook runs, then the hooks change the master map', async () => {
+    const order: string[] = [];
+    const { h, ask, hash } = await withMap({
+      hooks: [
+        (map, event) => {
+          order.push('hook');
+          kvHook(map, event, { hash: new Uint8Array(32), hashHex: '' });
+        },
+      ],
+    });
+    const answered = h.respond(payload(PASSWORD, req.event(hash, { type: 'Set', value: ['a', 'A'] }))).then((bytes) => {
+      order.push('answered');
+      return answer(bytes);
+    });
+    expect(await answered).toEqual({ type: 'EventInProcess' });
+    await h.idle();
+    expect(order).toEqual(['answered', 'hook']);
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
+    const diff = await ask(req.getDiff(hash, 0n, 1n));
+    expect(diff).toMatchObject({ type: 'Diff', fromUpdateId: 0n, uptoUpdateId: 1n, isFull: false });
+    // From 0 the merge starts at the freeze entry (all pairs), as in Rust.
+    const entries = diff?.type === 'Diff' ? decodeDiffEntries(diff.encodedDiff, kinds.string, kinds.string) : [];
+    expect(entries.sort()).toEqual([['a', 'A'], ['b', '2'], ['c', '3']]);
+  });
+
+  it('applies the events of one map one at a time, in arrival order, even with async hooks', async () => {
+    const log: string[] = [];
+    let running = 0;
+    let overlap = false;
+    const slowHook: EventHook<string, string, KvEvent> = async (map, event) => {
+      if (event.type !== 'Set') return;
+      running++;
+      if (running > 1) overlap = true;
+      log.push(`start ${event.value[1]}`);
+      await new Promise((r) => setTimeout(r, Math.random() * 5));
+      map.set(...event.value);
+      log.push(`end ${event.value[1]}`);
+      running--;
+    };
+    const { ask, h, hash } = await withMap({ hooks: [slowHook] });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ask(req.event(hash, { type: 'Set', value: ['a', String(i)] }))),
+    );
+    expect(answers.every((a) => a?.type === 'EventInProcess')).toBe(true);
+    await h.idle();
+    expect(overlap).toBe(false);
+    expect(log).toEqual(Array.from({ length: 20 }, (_, i) => [`start ${i}`, `end ${i}`]).flat());
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 20n });
+  });
+
+  it('lets a read see every event accepted before it', async () => {
+    const slow: EventHook<string, string, KvEvent> = async (map, event) => {
+      await new Promise((r) => setTimeout(r, 15));
+      kvHook(map, event, { hash: new Uint8Array(32), hashHex: '' });
+    };
+    const { ask, hash } = await withMap({ hooks: [slow] });
+    await ask(req.event(hash, { type: 'Set', value: ['b', 'B'] }));
+    await ask(req.event(hash, { type: 'SetMany', value: [['a', 'A'], ['c', 'C']] }));
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 2n });
+  });
+
+  it('logs hook errors with context; the other hooks and later events still run', async () => {
+    const ran: string[] = [];
+    const { ask, h, hash, logger } = await withMap({
+      hooks: [kvHook, (_map, event) => void ran.push(event.type)],
+    });
+    await ask(req.event(hash, { type: 'Fail', reason: 'disk on fire' }));
+    await ask(req.event(hash, { type: 'Set', value: ['nope', 'x'] })); // KeyNotFound inside the hook
+    await ask(req.event(hash, { type: 'Set', value: ['a', 'ok'] }));
+    await h.idle();
+    expect(ran).toEqual(['Fail', 'Set', 'Set']);
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
+    const errors = logger.records.filter((r) => r.level === 'error');
+    expect(errors.map((r) => [r.obj.hash, r.obj.hookIndex, r.obj.event, (r.obj.err as Error).message])).toEqual([
+      [Buffer.from(hash).toString('hex'), 0, 'Fail', 'hook 0 failed: disk on fire'],
+      [Buffer.from(hash).toString('hex'), 0, 'Set', expect.stringMatching(/^hook 0 failed: /)],
+    ]);
+    expect(h.metrics()).toMatchObject({ hookFailures: 2, eventsProcessed: 3, eventsPending: 0 });
+  });
+
+  it('gives up waiting for a hook after hookTimeoutMs and moves on to the next event', async () => {
+    const { ask, h, hash } = await withMap({
+      hooks: [(map, event) => (event.type === 'Noop' ? new Promise<void>(() => {}) : kvHook(map, event, { hash, hashHex: '' }))],
+      limits: { hookTimeoutMs: 30 },
+    });
+    await ask(req.event(hash, { type: 'Noop' }));
+    await ask(req.event(hash, { type: 'Set', value: ['a', 'after'] }));
+    await h.idle();
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
+    expect(h.metrics()).toMatchObject({ hookFailures: 1, errors: { 'hook-timeout': 1 } });
+  });
+
+  it('closes without an answer for an undecodable event; the map is unaffected', async () => {
+    const { ask, h, hash } = await withMap();
+    expect(await ask(req.rawEvent(hash, Uint8Array.of(9)))).toBeNull(); // variant 9 does not exist
+    expect(await ask(req.event(hash, { type: 'Set', value: ['a', 'fine'] }))).toEqual({ type: 'EventInProcess' });
+    await h.idle();
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
+    expect(h.metrics().errors).toEqual({ 'undecodable-event': 1 });
+  });
+
+  it('drops events beyond maxPendingEventsPerMap without an answer', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { ask, h, hash } = await withMap({ hooks: [() => gate], limits: { maxPendingEventsPerMap: 2 } });
+    const noop = req.event(hash, { type: 'Noop' });
+    expect(await ask(noop)).toEqual({ type: 'EventInProcess' });
+    expect(await ask(noop)).toEqual({ type: 'EventInProcess' });
+    expect(await ask(noop)).toBeNull();
+    expect(h.metrics()).toMatchObject({ eventsPending: 2, errors: { 'event-queue-full': 1 } });
+    release();
+    await h.idle();
+    expect(await ask(noop)).toEqual({ type: 'EventInProcess' });
+  });
+});
+
+describe('GetDiff', () => {
+  async function withHistory(updates: number, overrides: Partial<ProtocolOptions<string, string, KvEvent>> = {}) {
+    const t = await withMap(overrides);
+    for (let i = 1; i <= updates; i++) await t.ask(req.event(t.hash, { type: 'Set', value: [i % 2 ? 'a' : 'b', `v${i}`] }));
+    await t.h.idle();
+    const diff = async (from: bigint, upto: bigint) => {
+      const r = await t.ask(req.getDiff(t.hash, from, upto));
+      if (r?.type !== 'Diff') throw new Error(`expected a Diff, got ${JSON.stringify(r)}`);
+      const entries = decodeDiffEntries(r.encodedDiff, kinds.string, kinds.string).sort();
+      return { from: r.fromUpdateId, upto: r.uptoUpdateId, isFull: r.isFull, entries };
+    };
+    return { ...t, diff };
+  }
+
+  it('answers HashNotFound for an unknown map', async () => {
+    const { ask } = handler();
+    expect(await ask(req.getDiff(new Uint8Array(32), 0n, 1n))).toEqual({ type: 'HashNotFound' });
+  });
+
+  it('answers the merged diff between two ids', async () => {
+    const { diff } = await withHistory(4);
+    expect(await diff(1n, 3n)).toEqual({ from: 1n, upto: 3n, isFull: false, entries: [['a', 'v3'], ['b', 'v2']] });
+  });
+
+  it('answers an up-to-date poll with a FULL diff, as Rust (a Rust client turns an empty one into EmptyDiff)', async () => {
+    const { diff } = await withHistory(2);
+    expect(await diff(2n, 7n)).toEqual({
+      from: 0n,
+      upto: 2n,
+      isFull: true,
+      entries: [['a', 'v1'], ['b', 'v2'], ['c', '3']],
+    });
+  });
+
+  it('answers an empty diff for from > upto, where Rust panics and poisons its server', async () => {
+    const { diff, ask, hash } = await withHistory(3);
+    expect(await diff(2n, 1n)).toEqual({ from: 0n, upto: 0n, isFull: false, entries: [] });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 3n }); // still serving
+  });
+
+  it('answers from == upto inside the history with Rust\'s merge of nothing (from u64::MAX, upto 0)', async () => {
+    const { diff } = await withHistory(3);
+    expect(await diff(2n, 2n)).toEqual({ from: U64_MAX, upto: 0n, isFull: false, entries: [] });
+  });
+
+  it('with maxHistory, answers requests from before the kept history with a full diff, others unchanged', async () => {
+    const bounded = await withHistory(10, { limits: { maxHistory: 3 } });
+    const unbounded = await withHistory(10);
+    // Kept: (7→8), (8→9), (9→10).
+    for (const [from, upto] of [
+      [7n, 10n],
+      [8n, 9n],
+      [9n, 12n],
+      [10n, 10n],
+      [8n, 8n],
+    ] as const) {
+      expect(await bounded.diff(from, upto)).toEqual(await unbounded.diff(from, upto));
+    }
+    const full = { from: 0n, upto: 10n, isFull: true, entries: [['a', 'v9'], ['b', 'v10'], ['c', '3']] };
+    expect(await bounded.diff(0n, 10n)).toEqual(full);
+    expect(await bounded.diff(6n, 10n)).toEqual(full);
+    expect(await unbounded.diff(6n, 10n)).toMatchObject({ from: 6n, isFull: false });
+    // A request for ids below the kept history: Rust's "asks for the past" answer.
+    expect(await bounded.diff(7n, 7n)).toEqual({ from: 0n, upto: 0n, isFull: false, entries: [] });
+  });
+});
+
+describe('passwords and undecodable requests', () => {
+  it('answers IncorrectPassword after the configured random delay, for every request kind', async () => {
+    const { ask, hash, h } = await withMap({ limits: { incorrectPasswordDelayMs: [20, 25] } });
+    for (const request of [req.getUpdateId(hash), req.event(hash, { type: 'Noop' }), req.getDiff(hash, 0n, 0n), await req.init(pairs)]) {
+      for (const wrong of ['', 'hunter', 'hunter2 ', 'x'.repeat(1000)]) {
+        const started = performance.now();
+        expect(await ask(request, wrong)).toEqual({ type: 'IncorrectPassword' });
+        expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+      }
+    }
+    expect(h.metrics().responses.IncorrectPassword).toBe(16);
+    expect(h.metrics().requests).toEqual({ GetUpdateId: 4, Event: 4, GetDiff: 4, Init: 5 });
+  });
+
+  it('accepts a password given as bytes', async () => {
+    const { h } = handler({ password: Uint8Array.of(0, 255, 7) });
+    const hash = await hashOf(pairs);
+    const ask = async (password: Uint8Array) =>
+      answer(await h.respond(encodeRequestWrapper({ password, request: req.getUpdateId(hash) })));
+    expect(await ask(Uint8Array.of(0, 255, 7))).toEqual({ type: 'HashNotFound' });
+    expect(await ask(Uint8Array.of(0, 255))).toEqual({ type: 'IncorrectPassword' });
+  });
+
+  it('closes without an answer for bytes that are not a request, and keeps serving', async () => {
+    const { h, ask, hash } = await withMap();
+    for (const junk of [new Uint8Array(0), Uint8Array.of(1), Uint8Array.of(2, 0x68, 0x69, 7), new Uint8Array(64).fill(0xfd)]) {
+      expect(await h.respond(junk)).toBeNull();
+    }
+    expect(h.metrics().errors).toEqual({ 'undecodable-request': 4 });
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 0n });
+  });
+
+  it('never allocates what a payload claims: a string claiming 2^40 bytes is refused, not attempted', async () => {
+    const { ask, h } = handler();
+    const hash = await hashOf(pairs);
+    // HashMap count 1, key String with length 2^40 (varint marker 253 + u64 LE), no bytes.
+    const initData = Uint8Array.of(1, 253, 0, 0, 0, 0, 0, 1, 0, 0);
+    expect(await ask({ type: 'Init', hash, initData })).toBeNull();
+    expect(h.metrics().errors).toEqual({ 'undecodable-init-data': 1 });
+  });
+});
+
+describe('storage', () => {
+  class RecordingStorage extends MemoryStorage<string, string> {
+    readonly calls: string[] = [];
+    failAppend = false;
+    override async create(hash: Uint8Array, hex: string, map: StateMap<string, string>): Promise<void> {
+      this.calls.push(`create ${map.getUpdateId()}`);
+      return super.create(hash, hex, map);
+    }
+    override async append(_hash: Uint8Array, _hex: string, changes: readonly { fromUpdateId: bigint; uptoUpdateId: bigint }[]) {
+      await new Promise((r) => setTimeout(r, 10)); // durable writes take time
+      if (this.failAppend) throw new Error('disk full');
+      this.calls.push(...changes.map((c) => `append ${c.fromUpdateId}->${c.uptoUpdateId}`));
+    }
+    override async trim(_hash: Uint8Array, _hex: string, upto: bigint) {
+      this.calls.push(`trim ${upto}`);
+    }
+  }
+
+  it('stores a new map before answering InitSuccess, and every change before a read can see it', async () => {
+    const storage = new RecordingStorage();
+    const { ask, hash, h } = await withMap({ storage: storage as MapStorage<string, string> });
+    expect(storage.calls).toEqual(['create 0']);
+    await ask(req.event(hash, { type: 'Set', value: ['a', 'x'] }));
+    await ask(req.event(hash, { type: 'Noop' }));
+    await ask(req.event(hash, { type: 'SetMany', value: [['a', 'y'], ['b', 'z']] }));
+    // This read queues behind the events, and each event behind its append.
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 2n });
+    expect(storage.calls).toEqual(['create 0', 'append 0->1', 'append 1->2']);
+    await h.close();
+  });
+
+  it('tells the storage which history it may forget under maxHistory', async () => {
+    const storage = new RecordingStorage();
+    const { ask, hash, h } = await withMap({ storage, limits: { maxHistory: 2 } });
+    for (let i = 0; i < 3; i++) await ask(req.event(hash, { type: 'Set', value: ['a', String(i)] }));
+    await h.idle();
+    expect(storage.calls).toEqual(['create 0', 'append 0->1', 'append 1->2', 'trim 0', 'append 2->3', 'trim 1']);
+  });
+
+  it('withdraws a map whose changes could not be stored, rather than serving unstored changes', async () => {
+    const storage = new RecordingStorage();
+    const { ask, hash, h } = await withMap({ storage });
+    storage.failAppend = true;
+    await ask(req.event(hash, { type: 'Set', value: ['a', 'lost'] }));
+    expect(await ask(req.getUpdateId(hash))).toBeNull();
+    expect(await ask(req.getDiff(hash, 0n, 1n))).toBeNull();
+    expect(h.metrics().errors).toMatchObject({ 'storage-failed': 3 });
+  });
+});
+
+describe('handle(duplex)', () => {
+  it('serves a request over an in-memory stream pair, as over TLS', async () => {
+    const { h, hash } = await withMap();
+    const [server, client] = duplexPair();
+    const served = h.handle(server, { peer: 'memory' });
+    const received = collect(client);
+    client.write(frame(payload(PASSWORD, req.getUpdateId(hash))));
+    const { bytes } = await received;
+    await served;
+    expect(answer(unframe(bytes))).toEqual({ type: 'UpdateId', updateId: 0n });
+    expect(h.metrics()).toMatchObject({ bytesIn: 4 + payload(PASSWORD, req.getUpdateId(hash)).length, bytesOut: 6 });
+  });
+
+  it('close() waits for accepted events, then refuses new work', async () => {
+    const { h, ask, hash } = await withMap({ hooks: [async (map) => void (await new Promise((r) => setTimeout(r, 20)), map.set('a', 'late'))] });
+    await ask(req.event(hash, { type: 'Noop' }));
+    const closing = h.close();
+    expect(h.close()).toBe(closing);
+    await closing;
+    expect(h.metrics().eventsProcessed).toBe(1);
+    expect(await ask(req.event(hash, { type: 'Noop' }))).toBeNull();
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The real Rust program (fixtures/): its `client` mode as a line-JSON REPL
+ * over a real `TcpStateRemote`, and its `server` mode (a real TcpStateServer).
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fixturesBinary } from '../../../../scripts/rust-fixtures.js';
+
+export type Answer = { ok: unknown } | { err: string; debug: string };
+
+/** Writes PEM text to files the Rust program can read; `cleanup()` removes them. */
+export function pemFiles(pems: Record<string, string>): { paths: Record<string, string>; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'syncstate-server-test-'));
+  const paths: Record<string, string> = {};
+  for (const [name, pem] of Object.entries(pems)) {
+    paths[name] = join(dir, `${name}.pem`);
+    writeFileSync(paths[name], pem);
+  }
+  return { paths, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A running `syncstate-fixtures client`: one command, one answer, in order. */
+export class RustClient {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #waiting: Array<(line: string) => void> = [];
+  readonly #cleanup: () => void;
+  #stderr = '';
+
+  private constructor(child: ChildProcessWithoutNullStreams, cleanup: () => void) {
+    this.#child = child;
+    this.#cleanup = cleanup;
+    createInterface({ input: child.stdout }).on('line', (line) => this.#waiting.shift()?.(line));
+    child.stderr.on('data', (c: Buffer) => (this.#stderr += c.toString()));
+    child.on('exit', () => {
+      for (const waiter of this.#waiting.splice(0)) waiter(JSON.stringify({ err: `client exited: ${this.#stderr}`, debug: '' }));
+    });
+  }
+
+  static start(options: { port: number; rootCert: string; password: string }): RustClient {
+    const { paths, cleanup } = pemFiles({ root: options.rootCert });
+    const child = spawn(fixturesBinary, [
+      'client',
+      '--port',
+      String(options.port),
+      '--cert',
+      paths.root!,
+      '--password',
+      options.password,
+    ]);
+    return new RustClient(child, cleanup);
+  }
+
+  /** Sends one command; resolves with its answer line, parsed. */
+  send(command: Record<string, unknown>): Promise<Answer> {
+    return new Promise((resolve) => {
+      this.#waiting.push((line) => resolve(JSON.parse(line) as Answer));
+      this.#child.stdin.write(`${JSON.stringify(command)}\n`);
+    });
+  }
+
+  /** Sends a command that must succeed; returns its `ok` value. */
+  async ok<T = Record<string, unknown>>(command: Record<string, unknown>): Promise<T> {
+    const answer = await this.send(command);
+    if (!('ok' in answer)) throw new Error(`${JSON.stringify(command)} failed: ${answer.err} / ${answer.debug}`);
+    return answer.ok as T;
+  }
+
+  /** Sends a command that must fail; returns the error (Display and Debug). */
+  async err(command: Record<string, unknown>): Promise<{ err: string; debug: string }> {
+    const answer = await this.send(command);
+    if (!('err' in answer)) throw new Error(`${JSON.stringify(command)} unexpectedly succeeded: ${JSON.stringify(answer.ok)}`);
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode === null) {
+      const exited = new Promise((r) => this.#child.once('exit', r));
+      this.#child.stdin.end();
+      await exited;
+    }
+    this.#cleanup();
+  }
+}
+
+export interface RustServer {
+  port: number;
+  pid: number;
+  /** Resolves when the process exits: its exit code or signal, and stderr. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  isRunning(): boolean;
+  /** Resident memory of the process in bytes (Linux /proc). */
+  rss(): number;
+  /** Threads of the process (Linux /proc). */
+  threads(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `syncstate-fixtures server` (KvEvent hooks; init hook refusing the
+ * key "__reject__"). `addressSpaceKiB` runs it under `ulimit -v`, so an
+ * allocation it cannot make aborts it instead of taking the machine's memory.
+ */
+export async function startRustServer(options: {
+  cert: string;
+  key: string;
+  password: string;
+  addressSpaceKiB?: number;
+}): Promise<RustServer> {
+  const { paths, cleanup } = pemFiles({ cert: options.cert, key: options.key });
+  const args = ['server', '--cert', paths.cert!, '--key', paths.key!, '--password', options.password, '--port', '0'];
+  const child =
+    options.addressSpaceKiB === undefined
+      ? spawn(fixturesBinary, args)
+      : spawn('sh', ['-c', `ulimit -v ${options.addressSpaceKiB} && exec "$0" "$@"`, fixturesBinary, ...args]);
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      cleanup();
+      resolve({ code, signal, stderr });
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    void exited.then((e) => reject(new Error(`Rust server exited before listening: ${e.stderr}`)));
+  });
+  const pid = child.pid!;
+  const status = (field: string): number => {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text);
+    if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+    return Number(match[1]);
+  };
+  return {
+    port,
+    pid,
+    exited,
+    isRunning: () => child.exitCode === null && child.signalCode === null,
+    rss: () => status('VmRSS') * 1024,
+    threads: () => status('Threads'),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}

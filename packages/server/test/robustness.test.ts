@@ -1,0 +1,172 @@
+// Robustness run: thousands of random, mutated, truncated and oversized
+// frames plus idle connections (fast-check, bounded in count and time),
+// against our server and then against the Rust server. Ours must stay
+// correct and flat in memory; what the Rust server does is recorded in its
+// own assertions (set SYNCSTATE_BATTERY_REPORT=1 to print the tallies).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
+import { decodeResponse } from '@syncstate/codec';
+import { kinds } from '@syncstate/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../examples/ts-server.js';
+import { createSelfSignedCertificate, ProtocolHandler, type SyncStateServer } from '../src/index.js';
+import { attackArb, payloadArb, runAttacks, tally, type Target } from './helpers/battery.js';
+import { hashOf, req } from './helpers/fixtures.js';
+import { startRustServer } from './helpers/rust.js';
+import { closedWithin, request, silentTcp } from './helpers/wire.js';
+
+const PASSWORD = 'battery';
+const SEED = 20_240_601;
+const MiB = 1024 * 1024;
+const report = process.env.SYNCSTATE_BATTERY_REPORT === '1';
+const pairs: Array<[string, string]> = [['alpha', '1'], ['beta', '2']];
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+function heapUsed(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+let cert: string;
+let key: string;
+let knownHash: Uint8Array;
+
+beforeAll(async () => {
+  ({ cert, key } = await createSelfSignedCertificate());
+  knownHash = await hashOf(pairs);
+});
+
+describe('protocol handler under random and mutated payloads', () => {
+  it('answers each with a decodable response or closes; then still answers correctly', async () => {
+    const handler = new ProtocolHandler<string, string, KvEvent>({
+      password: PASSWORD,
+      key: kinds.string,
+      value: kinds.string,
+      event: kvEvent,
+      hooks: [kvHook],
+      initHooks: [rejectMarker],
+      limits: { incorrectPasswordDelayMs: [0, 0.001] },
+    });
+    const init = await req.init(pairs);
+    const { encodeRequestWrapper } = await import('@syncstate/codec');
+    const wrap = (r: typeof init) => encodeRequestWrapper({ password: new TextEncoder().encode(PASSWORD), request: r });
+    expect(decodeResponse((await handler.respond(wrap(init)))!)).toEqual({ type: 'InitSuccess' });
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(payloadArb({ password: PASSWORD, knownHash }), async (payload) => {
+        runs++;
+        const answer = await handler.respond(payload);
+        if (answer !== null) expect(decodeResponse(answer).type).toMatch(/^[A-Z]/);
+      }),
+      { numRuns: 4_000, seed: SEED, interruptAfterTimeLimit: 10_000 },
+    );
+    await handler.idle();
+    expect(runs).toBeGreaterThan(1_000);
+    const m = handler.metrics();
+    expect(m.errors.internal).toBeUndefined();
+    expect(m.maps).toBe(1); // no random Init can match its claimed hash
+    const answer = decodeResponse((await handler.respond(wrap(req.getUpdateId(knownHash))))!);
+    expect(answer.type).toBe('UpdateId');
+    await handler.close();
+  }, 30_000);
+});
+
+describe('our TLS server under the battery', () => {
+  let server: SyncStateServer<string, string, KvEvent>;
+
+  beforeAll(async () => {
+    server = await startKvServer({
+      cert,
+      key,
+      password: PASSWORD,
+      limits: {
+        handshakeTimeoutMs: 500,
+        idleTimeoutMs: 500,
+        requestTimeoutMs: 1_000,
+        incorrectPasswordDelayMs: [0, 1],
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('survives thousands of hostile connections and idle ones; answers stay correct; memory stays flat', async () => {
+    const { port } = server.address()!;
+    expect(await request(port, cert, PASSWORD, await req.init(pairs))).toEqual({ type: 'InitSuccess' });
+    const target: Target = { port, ca: cert, password: PASSWORD, knownHash };
+    const attacks = fc.sample(attackArb(target, { maxFrameSize: 16 * MiB, maxOversized: 0xffff_ffff }), {
+      numRuns: 2_000,
+      seed: SEED,
+    });
+    const heapBefore = heapUsed();
+    const idle = await Promise.all(Array.from({ length: 50 }, () => silentTcp(port)));
+    const results = await runAttacks(target, attacks, { concurrency: 8, timeLimitMs: 20_000, attackTimeoutMs: 5_000 });
+    const counts = tally(results);
+    if (report) console.info('ours', results.length, counts);
+
+    expect(results.length).toBeGreaterThan(1_000);
+    // Every connection is answered or closed promptly; never a hang or a garbled answer.
+    expect(results.filter((r) => r.outcome === 'timeout' || r.outcome === 'garbled-answer')).toEqual([]);
+    expect(results.filter((r) => r.outcome === 'error' && r.attack.kind !== 'oversized')).toEqual([]);
+    for (const kind of ['random', 'mutated', 'truncated', 'oversized']) {
+      expect(results.some((r) => r.attack.kind === kind)).toBe(true);
+    }
+    expect(results.filter((r) => r.attack.kind === 'oversized' && r.outcome === 'answered')).toEqual([]);
+    expect((await Promise.all(idle.map((s) => closedWithin(s, 3_000)))).every(Boolean)).toBe(true);
+
+    // Afterwards: a normal client gets correct answers.
+    expect(await request(port, cert, PASSWORD, req.event(knownHash, { type: 'Set', value: ['beta', 'after'] }))).toEqual({
+      type: 'EventInProcess',
+    });
+    const id = await request(port, cert, PASSWORD, req.getUpdateId(knownHash));
+    expect(id?.type).toBe('UpdateId');
+    const m = server.metrics();
+    expect(m.errors.internal).toBeUndefined();
+    expect(m.maps).toBe(1);
+    expect(m.errors['frame-too-large']).toBe(results.filter((r) => r.attack.kind === 'oversized').length);
+    for (let i = 0; i < 50 && server.metrics().connections.active > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(server.metrics().connections.active).toBe(0);
+    expect(heapUsed() - heapBefore).toBeLessThan(24 * MiB);
+  }, 60_000);
+});
+
+describe('the Rust server under the same battery', () => {
+  it('is recorded: it survives these frames (oversized claims kept to 32 MiB), holds idle connections, grows while they last', async () => {
+    // Claims up to 4 GiB would make it allocate them (see rust-server-defects); a 4 GiB address-space cap keeps the run safe.
+    const rust = await startRustServer({ cert, key, password: PASSWORD, addressSpaceKiB: 4 * 1024 * 1024 });
+    try {
+      const { port } = rust;
+      expect(await request(port, cert, PASSWORD, await req.init(pairs))).toEqual({ type: 'InitSuccess' });
+      const target: Target = { port, ca: cert, password: PASSWORD, knownHash };
+      const attacks = fc.sample(attackArb(target, { maxFrameSize: 16 * MiB, maxOversized: 32 * MiB }), {
+        numRuns: 2_000,
+        seed: SEED,
+      });
+      const threadsBefore = rust.threads();
+      const idle = await Promise.all(Array.from({ length: 50 }, () => silentTcp(port)));
+      const results = await runAttacks(target, attacks, { concurrency: 8, timeLimitMs: 20_000, attackTimeoutMs: 5_000 });
+      const counts = tally(results);
+      const alive = rust.isRunning();
+      const threadsHeld = rust.threads() - threadsBefore;
+      const idleOpen = idle.filter((s) => !s.destroyed).length;
+      if (report) console.info('rust', results.length, counts, { alive, threadsHeld, idleOpen, rssMiB: rust.rss() / MiB });
+
+      expect(results.length).toBeGreaterThan(1_000);
+      expect(results.filter((r) => r.outcome === 'garbled-answer')).toEqual([]);
+      // Oversized prefixes: allocated, then the connection ends without an answer.
+      expect(results.filter((r) => r.attack.kind === 'oversized' && r.outcome === 'answered')).toEqual([]);
+      expect(alive).toBe(true);
+      expect(idleOpen).toBe(50); // never timed out
+      expect(threadsHeld).toBeGreaterThanOrEqual(50); // one thread each
+      expect(await request(port, cert, PASSWORD, req.getUpdateId(knownHash))).toMatchObject({ type: 'UpdateId' });
+      for (const s of idle) s.destroy();
+    } finally {
+      await rust.stop();
+    }
+  }, 60_000);
+});
