@@ -193,3 +193,20 @@ describe('hardening on real sockets', () => {
     ]);
   });
 });
+
+describe('options', () => {
+  it('rejects nonsensical limits when the server is built', () => {
+    for (const limits of [
+      { maxFrameSize: 0 },
+      { maxFrameSize: 2 ** 32 },
+      { idleTimeoutMs: Infinity },
+      { requestTimeoutMs: -1 },
+      { maxHistory: 1.5 },
+      { maxConnections: Number.NaN },
+      { incorrectPasswordDelayMs: [5, 5] as const },
+    ]) {
+      expect(() => kvServer(limits as Partial<ServerLimits>), JSON.stringify(limits)).toThrow(RangeError);
+    }
+    expect(() => kvServer({ maxHistory: Infinity, maxConnections: Infinity, hookTimeoutMs: Infinity })).not.toThrow();
+  });
+});

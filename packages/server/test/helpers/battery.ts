@@ -25,6 +25,8 @@ export interface Target {
 export type Outcome = 'answered' | 'closed-without-answer' | 'timeout' | 'error' | 'garbled-answer';
 
 export interface AttackResult {
+  /** Position in the attack list (results arrive in completion order). */
+  index?: number;
   attack: Attack;
   outcome: Outcome;
   answer?: string;
@@ -174,12 +176,20 @@ export async function runAttacks(
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < attacks.length && Date.now() < deadline) {
-      const attack = attacks[next++]!;
-      results.push(await runAttack(target, attack, options.attackTimeoutMs));
+      const index = next++;
+      results.push({ index, ...(await runAttack(target, attacks[index]!, options.attackTimeoutMs)) });
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   return results;
+}
+
+/** `index: outcome[:answer]` per attack, in attack order, to compare two servers. */
+export function outcomes(results: AttackResult[]): string[] {
+  return results
+    .slice()
+    .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+    .map((r) => `${r.index}: ${r.outcome}${r.answer ? `:${r.answer}` : ''}`);
 }
 
 /** Counts by attack kind and outcome, for assertions and the report. */
