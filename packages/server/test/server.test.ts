@@ -57,6 +57,32 @@ describe('lifecycle', () => {
     await expect(server.listen()).rejects.toBeInstanceOf(ServerClosedError);
   });
 
+  it('listen() rejects (and ready with it) when the port is taken', async () => {
+    const first = kvServer();
+    const { port } = await first.listen();
+    const second = createServer<string, string, KvEvent>({
+      tls: { cert, key },
+      password: PASSWORD,
+      key: kinds.string,
+      value: kinds.string,
+      event: kvEvent,
+      port,
+    });
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(second.ready).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await second.close();
+    await first.close();
+  });
+
+  it('answers a client that half-closes right after its request', async () => {
+    const server = kvServer();
+    const { port } = await server.listen();
+    const { frameRequest, unframeResponse } = await import('./helpers/wire.js');
+    const result = await rawTls(port, cert, frameRequest(PASSWORD, req.getUpdateId(await hashOf(pairs))), { endAfterWrite: true });
+    expect(unframeResponse(result.bytes)).toEqual(Buffer.from([2])); // HashNotFound
+    await server.close();
+  });
+
   it('close() before listen() resolves, and ready rejects', async () => {
     const server = kvServer();
     await server.close();
@@ -166,8 +192,7 @@ describe('hardening on real sockets', () => {
       });
       return new Promise<void>((resolve) => socket.once('close', () => (clearInterval(timer), resolve())));
     });
-    // While the pool is full, the server refuses rather than queues.
-    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && server.metrics().connections.active < 30; i++) await new Promise((r) => setTimeout(r, 10));
     expect(server.metrics().connections.active).toBe(30);
     const closedSilent = await Promise.all(silent.map((s) => closedWithin(s, 3_000)));
     await Promise.all(trickles);
