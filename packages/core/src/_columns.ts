@@ -11,6 +11,8 @@ const MASK = CHUNK - 1;
 export class U32Column {
   private readonly chunks: Uint32Array[] = [];
   private n = 0;
+  // Chunks freed by dropBefore; indexes stay those of push order.
+  private dropped = 0;
 
   get length(): number {
     return this.n;
@@ -24,7 +26,15 @@ export class U32Column {
   }
 
   get(i: number): number {
-    return this.chunks[Math.floor(i / CHUNK)]![i & MASK]!;
+    return this.chunks[Math.floor(i / CHUNK) - this.dropped]![i & MASK]!;
+  }
+
+  /** Frees the chunks holding only indexes below `i` (they must not be read again). */
+  dropBefore(i: number): void {
+    const k = Math.floor(i / CHUNK) - this.dropped;
+    if (k <= 0) return;
+    this.chunks.splice(0, k);
+    this.dropped += k;
   }
 }
 
@@ -32,6 +42,7 @@ export class U32Column {
 export class Column<T> {
   private readonly chunks: T[][] = [];
   private n = 0;
+  private dropped = 0;
 
   get length(): number {
     return this.n;
@@ -44,6 +55,14 @@ export class Column<T> {
   }
 
   get(i: number): T {
-    return this.chunks[Math.floor(i / CHUNK)]![i & MASK]!;
+    return this.chunks[Math.floor(i / CHUNK) - this.dropped]![i & MASK]!;
+  }
+
+  /** Frees the chunks holding only indexes below `i` (they must not be read again). */
+  dropBefore(i: number): void {
+    const k = Math.floor(i / CHUNK) - this.dropped;
+    if (k <= 0) return;
+    this.chunks.splice(0, k);
+    this.dropped += k;
   }
 }

@@ -20,6 +20,13 @@
 // so they stay as small as the runs. Appends are amortised O(1), lookups
 // O(log runs), and a merge costs O(pairs in range), stopping early once every
 // key has been seen.
+//
+// Trimming (dropping the oldest entries) keeps entry indexes as they were:
+// `base` is the first live entry, the span lists are cut at it and column
+// chunks below it are freed. Only when the dropped entries held a larger
+// from than the new first entry (a master map that jumped back) do the
+// prefix maxima change; the live entries are then appended anew (compact),
+// as they are when indexes near 2^32.
 
 import { Diff } from './diff.js';
 import { Column, U32Column } from './_columns.js';
@@ -45,15 +52,26 @@ interface Span {
 
 const MAX_OFFSET = 0xffff_ffff;
 
+/** One history entry: its ids and its pairs as slots and values. */
+export interface HistoryEntry<V> {
+  from: bigint;
+  upto: bigint;
+  slots: number[];
+  values: V[];
+}
+
 export class History<K, V> {
-  private readonly pairSlots = new U32Column();
-  private readonly pairValues = new Column<V>();
-  private readonly ends = new U32Column();
-  private readonly runs: Run[] = [];
-  private readonly records: Span[] = [];
-  private readonly minima: Span[] = [];
+  private pairSlots = new U32Column();
+  private pairValues = new Column<V>();
+  private ends = new U32Column();
+  private runs: Run[] = [];
+  private records: Span[] = [];
+  private minima: Span[] = [];
   private firstUpto = 0n;
   private lastFrom = 0n;
+  /** Index of the oldest live entry, and the offset of its first pair. */
+  private base = 0;
+  private basePair = 0;
   private stamps = new Uint32Array(0);
   private stamp = 0;
 
@@ -61,12 +79,12 @@ export class History<K, V> {
   constructor(private readonly keyList: readonly K[]) {}
 
   get count(): number {
-    return this.ends.length;
+    return this.ends.length - this.base;
   }
 
   /** Appends an entry (from, upto) with the given pairs (slots and values, same length). */
   append(from: bigint, upto: bigint, slots: ArrayLike<number>, values: ArrayLike<V>): void {
-    if (this.pairSlots.length + slots.length > MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+    this.reserve(slots.length);
     for (let i = 0; i < slots.length; i++) {
       this.pairSlots.push(slots[i]!);
       this.pairValues.push(values[i]!);
@@ -76,7 +94,7 @@ export class History<K, V> {
 
   /** Appends an entry holding slots 0..values.length-1 (the freeze full diff). */
   appendAll(from: bigint, upto: bigint, values: readonly V[]): void {
-    if (this.pairSlots.length + values.length > MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+    this.reserve(values.length);
     for (let i = 0; i < values.length; i++) {
       this.pairSlots.push(i);
       this.pairValues.push(values[i]!);
@@ -86,10 +104,51 @@ export class History<K, V> {
 
   /** Appends a single-pair entry. */
   appendOne(from: bigint, upto: bigint, slot: number, value: V): void {
-    if (this.pairSlots.length >= MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+    if (this.pairSlots.length >= MAX_OFFSET) this.reserve(1);
     this.pairSlots.push(slot);
     this.pairValues.push(value);
     this.appendIds(from, upto);
+  }
+
+  /**
+   * The newest entries whose upto is above `after` (walking back from the
+   * newest, up to the first whose upto is not), oldest first; every live
+   * entry when `after` is undefined.
+   */
+  entries(after?: bigint): HistoryEntry<V>[] {
+    let k = 0;
+    if (after === undefined) k = this.count;
+    else {
+      for (let ri = this.runs.length - 1; ri >= 0; ri--) {
+        const r = this.runs[ri]!;
+        if (r.lastUpto <= after) break;
+        if (r.upto > after) {
+          k += r.length;
+          continue;
+        }
+        k += Number(r.lastUpto - after);
+        break;
+      }
+    }
+    const out: HistoryEntry<V>[] = [];
+    for (let i = this.ends.length - k; i < this.ends.length; i++) out.push(this.entryAt(i));
+    return out;
+  }
+
+  /** Drops the oldest entries while their upto is <= `upto`; returns how many were dropped. */
+  trim(upto: bigint): number {
+    let drop = 0;
+    for (const r of this.runs) {
+      if (r.upto > upto) break;
+      if (r.lastUpto <= upto) {
+        drop += r.length;
+        continue;
+      }
+      drop += Number(upto - r.upto) + 1;
+      break;
+    }
+    if (drop > 0) this.dropOldest(drop);
+    return drop;
   }
 
   /**
@@ -98,8 +157,7 @@ export class History<K, V> {
    * an empty diff.
    */
   getDiff(from: bigint, upto: bigint, full: () => Diff<K, V>): Diff<K, V> {
-    const n = this.ends.length;
-    if (n === 0) return Diff.empty();
+    if (this.count === 0) return Diff.empty();
     // 1. The oldest entry whose from is >= `from`: a match starts the range,
     //    a larger from (or none at all, see 2.) means a full diff.
     const first = this.firstFromAtLeast(from);
@@ -121,7 +179,7 @@ export class History<K, V> {
   private appendIds(from: bigint, upto: bigint): void {
     const n = this.ends.length;
     this.ends.push(this.pairSlots.length);
-    if (n === 0) this.firstUpto = upto;
+    if (n === this.base) this.firstUpto = upto;
     this.lastFrom = from;
 
     const run = this.runs[this.runs.length - 1];
@@ -192,7 +250,7 @@ export class History<K, V> {
     if (start === end + 1) return Diff.fromColumns<K, V>([], [], false, U64_MAX, 0n);
     const [from, upto] = this.idBounds(start, end);
 
-    const p0 = start === 0 ? 0 : this.ends.get(start - 1);
+    const p0 = start === this.base ? this.basePair : this.ends.get(start - 1);
     const p1 = this.ends.get(end);
     const slotCount = this.keyList.length;
     if (this.stamps.length < slotCount) this.stamps = new Uint32Array(Math.max(slotCount, this.stamps.length * 2));
@@ -215,6 +273,93 @@ export class History<K, V> {
     keys.reverse();
     values.reverse();
     return Diff.fromColumns(keys, values, false, from, upto);
+  }
+
+  /** Makes room for `n` more pairs: compacts when indexes near 2^32, else throws. */
+  private reserve(n: number): void {
+    if (this.pairSlots.length + n <= MAX_OFFSET) return;
+    if (this.base > 0) this.compact();
+    if (this.pairSlots.length + n > MAX_OFFSET) throw new RangeError('history holds 2^32 - 1 pairs already');
+  }
+
+  /** The run holding entry `i` (live). */
+  private runAt(i: number): Run {
+    const runs = this.runs;
+    let lo = 0;
+    let hi = runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (runs[mid]!.start <= i) lo = mid + 1;
+      else hi = mid;
+    }
+    return runs[lo - 1]!;
+  }
+
+  private entryAt(i: number): HistoryEntry<V> {
+    const r = this.runAt(i);
+    const d = BigInt(i - r.start);
+    const p0 = i === this.base ? this.basePair : this.ends.get(i - 1);
+    const p1 = this.ends.get(i);
+    const slots = new Array<number>(p1 - p0);
+    const values = new Array<V>(p1 - p0);
+    for (let p = p0; p < p1; p++) {
+      slots[p - p0] = this.pairSlots.get(p);
+      values[p - p0] = this.pairValues.get(p);
+    }
+    return { from: r.from + d, upto: r.upto + d, slots, values };
+  }
+
+  private dropOldest(d: number): void {
+    const base = this.base + d;
+    if (base === this.ends.length) {
+      this.reset();
+      return;
+    }
+    // The largest from among the dropped entries is their last record.
+    const rec = lastBefore(this.records, base);
+    const droppedMax = rec === undefined ? undefined : rec.first + BigInt(Math.min(base - 1, rec.start + rec.length - 1) - rec.start);
+    cutBefore(this.runs, base, (r, k) => {
+      r.from += BigInt(k);
+      r.upto += BigInt(k);
+    });
+    cutBefore(this.records, base, spanCut);
+    cutBefore(this.minima, base, spanCut);
+    const first = this.runs[0]!;
+    this.firstUpto = first.upto;
+    this.basePair = this.ends.get(base - 1);
+    this.base = base;
+    if (this.records[0]?.start !== base) {
+      if (droppedMax !== undefined && droppedMax > first.from) {
+        // Some live entries become prefix maxima only now: rebuild.
+        this.compact();
+        return;
+      }
+      this.records.unshift({ start: base, length: 1, first: first.from, last: first.from });
+    }
+    this.ends.dropBefore(base);
+    this.pairSlots.dropBefore(this.basePair);
+    this.pairValues.dropBefore(this.basePair);
+  }
+
+  /** Appends the live entries anew, numbered from 0. */
+  private compact(): void {
+    const live: HistoryEntry<V>[] = [];
+    for (let i = this.base; i < this.ends.length; i++) live.push(this.entryAt(i));
+    this.reset();
+    for (const e of live) this.append(e.from, e.upto, e.slots, e.values);
+  }
+
+  private reset(): void {
+    this.pairSlots = new U32Column();
+    this.pairValues = new Column<V>();
+    this.ends = new U32Column();
+    this.runs = [];
+    this.records = [];
+    this.minima = [];
+    this.firstUpto = 0n;
+    this.lastFrom = 0n;
+    this.base = 0;
+    this.basePair = 0;
   }
 
   /** Smallest from and largest upto of entries start..end (non-empty). */
@@ -241,6 +386,36 @@ export class History<K, V> {
     }
     return [from, upto];
   }
+}
+
+/** Removes from `list` the entries below index `base`, shortening the one that straddles it. */
+function cutBefore<T extends { start: number; length: number }>(list: T[], base: number, shift: (item: T, k: number) => void): void {
+  let drop = 0;
+  while (drop < list.length && list[drop]!.start + list[drop]!.length <= base) drop++;
+  if (drop > 0) list.splice(0, drop);
+  const head = list[0];
+  if (head !== undefined && head.start < base) {
+    const k = base - head.start;
+    head.start = base;
+    head.length -= k;
+    shift(head, k);
+  }
+}
+
+function spanCut(s: Span, k: number): void {
+  s.first += BigInt(k);
+}
+
+/** The last span starting below index `i`. */
+function lastBefore(spans: Span[], i: number): Span | undefined {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (spans[mid]!.start < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return spans[lo - 1];
 }
 
 /** Adds entry `index` with id `id` to a span list, extending the top span when consecutive. */

@@ -38,6 +38,31 @@ export interface StateMapOptions<K, V> {
   remote?: Remote<K, V>;
 }
 
+/**
+ * What `StateMap.restore` rebuilds a frozen map from: everything a map's
+ * answers depend on, as a storage saved it (`hash()`, `entries()`,
+ * `getUpdateId()`, `historyEntries()`, `isMaster`).
+ */
+export interface StateMapSnapshot<K, V> extends StateMapOptions<K, V> {
+  /** The hash taken at freeze (32 bytes; it covers the values at freeze, so it cannot be recomputed). */
+  hash: Uint8Array;
+  /** The current pairs in push order (full diffs list them in this order). */
+  entries: Iterable<readonly [K, V]>;
+  updateId: bigint;
+  /** History entries, oldest first, as `historyEntries()` gave them (possibly trimmed). */
+  history: Iterable<Diff<K, V>>;
+  isMaster: boolean;
+}
+
+export interface ApplyDiffOptions {
+  /**
+   * Accept a diff without pairs (an empty commit on the server) and move the
+   * update id to its upto, provided that does not lower it. Default false:
+   * EmptyDiffError, as Rust's set_update_id.
+   */
+  allowEmpty?: boolean;
+}
+
 export class StateMap<K, V> implements Iterable<[K, V]> {
   readonly keyKind: Kind<K>;
   readonly valueKind: Kind<V>;
@@ -61,6 +86,34 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
     this.valueKind = options.value;
     this.remote = options.remote ?? new DummyRemote<K, V>();
     this.#history = new History<K, V>(this.#keys);
+  }
+
+  /**
+   * Rebuilds a frozen map from a snapshot (see StateMapSnapshot), without
+   * calling `remote.init`: the map already exists where it is hosted. Its
+   * answers (getDiff, fullDiff, getUpdateId, hash) are those of the map the
+   * snapshot was taken from, pair order included. Throws DuplicateKeyError,
+   * InvalidValueError (bad hash, id or kinds) or KeyNotFoundError (a history
+   * pair naming a key not in `entries`).
+   */
+  static restore<K, V>(snapshot: StateMapSnapshot<K, V>): StateMap<K, V> {
+    const { hash, entries, updateId, history, isMaster } = snapshot;
+    if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new InvalidValueError('restore: hash must be 32 bytes');
+    if (typeof isMaster !== 'boolean') throw new InvalidValueError(`restore: isMaster must be a boolean, got ${typeof isMaster}`);
+    const map = new StateMap<K, V>({
+      key: snapshot.key,
+      value: snapshot.value,
+      ...(snapshot.remote === undefined ? {} : { remote: snapshot.remote }),
+    });
+    for (const [k, v] of entries) map.push(k, v);
+    map.#updateId = checkUpdateId(updateId, 'updateId');
+    map.#master = isMaster;
+    for (const diff of history) {
+      if (!(diff instanceof Diff)) throw new InvalidValueError('restore: history entries must be Diff instances');
+      map.#history.append(diff.fromUpdateId, diff.uptoUpdateId, map.#slotsOf(diff), diff.values);
+    }
+    map.#hash = new Uint8Array(hash); // a copy, and a plain Uint8Array even from a Buffer
+    return map;
   }
 
   /** Adds a key with its initial value; only before freeze, once per key. */
@@ -181,6 +234,42 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
     return this.#updateId;
   }
 
+  /** Number of entries in the history (one per update, plus the full diff of freeze). */
+  get historySize(): number {
+    return this.#history.count;
+  }
+
+  /**
+   * History entries, oldest first, as diffs (isFull false on each; get_diff
+   * never looks at it). With `afterUpdateId`: only the newest entries whose
+   * upto is above it, i.e. those added since the map was at that id (on a
+   * master map, whose ids go up by one per update). What a storage saves,
+   * and what `restore` takes back.
+   */
+  historyEntries(afterUpdateId?: bigint): Diff<K, V>[] {
+    if (afterUpdateId !== undefined) checkUpdateId(afterUpdateId, 'afterUpdateId');
+    return this.#history.entries(afterUpdateId).map((e) =>
+      Diff.fromColumns(
+        e.slots.map((slot) => this.#keys[slot]!),
+        e.values,
+        false,
+        e.from,
+        e.upto,
+      ),
+    );
+  }
+
+  /**
+   * Forgets the oldest history entries while their upto is at or below
+   * `uptoUpdateId` (bounded history); returns how many. getDiff then answers
+   * as Rust's get_diff over the entries left: a request from before them
+   * gets the full diff, one for an upto before them an empty diff.
+   */
+  trimHistory(uptoUpdateId: bigint): number {
+    checkUpdateId(uptoUpdateId, 'uptoUpdateId');
+    return this.#history.trim(uptoUpdateId);
+  }
+
   /**
    * Rust's `get_diff(from, upto)`, answer for answer (PROTOCOL.md section 7),
    * in O(log n) lookups plus the merge. Where Rust panics (from > upto inside
@@ -230,15 +319,34 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
    * it starts above the current id; then the id becomes its upto (even when
    * that is lower) and its pairs are written (no history entry). A pair
    * whose key the map lacks rejects the whole diff with KeyNotFoundError.
+   *
+   * With `{ allowEmpty: true }` a diff without pairs is applied too (the
+   * server's answer for empty commits): the id moves to its upto; one whose
+   * upto is below the current id still throws EmptyDiffError, since it
+   * carries nothing that could justify going back.
    */
-  applyDiff(diff: Diff<K, V>): void {
+  applyDiff(diff: Diff<K, V>, options?: ApplyDiffOptions): void {
     if (this.#hash === undefined) throw new UnfrozenError();
-    if (diff.isEmpty()) throw new EmptyDiffError();
+    const empty = diff.isEmpty();
+    if (empty && options?.allowEmpty !== true) throw new EmptyDiffError();
     if (diff.fromUpdateId > this.#updateId) {
       throw new FetchUpdateError(
         `The from update id is not consistent, diff from_update_id: ${diff.fromUpdateId}, self update_id: ${this.#updateId}`,
       );
     }
+    if (empty) {
+      if (diff.uptoUpdateId < this.#updateId) throw new EmptyDiffError();
+      this.#updateId = diff.uptoUpdateId;
+      return;
+    }
+    const slots = this.#slotsOf(diff);
+    const values = diff.values;
+    this.#updateId = diff.uptoUpdateId;
+    for (let i = 0; i < slots.length; i++) this.#values[slots[i]!] = values[i]!;
+  }
+
+  /** The slots of a diff's keys, checking keys and values (nothing is written). */
+  #slotsOf(diff: Diff<K, V>): number[] {
     const keys = diff.keys;
     const values = diff.values;
     const slots = new Array<number>(keys.length);
@@ -249,8 +357,7 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
       if (slot === undefined) throw new KeyNotFoundError();
       slots[i] = slot;
     }
-    this.#updateId = diff.uptoUpdateId;
-    for (let i = 0; i < slots.length; i++) this.#values[slots[i]!] = values[i]!;
+    return slots;
   }
 
   #slotOf(key: K): number | undefined {

@@ -5,6 +5,7 @@
 //
 // It registers a map (or finds it), catches up, sends two events and prints
 // the changes the server's hooks make, as it sees them by polling.
+// README:begin
 import { readFileSync } from 'node:fs';
 import { t } from '@syncstate/codec';
 import { Event, kinds, StateMap } from '@syncstate/core';
@@ -66,3 +67,4 @@ function report(update: SyncResult<string, string> | void): void {
 function show(m: StateMap<string, string>): string {
   return JSON.stringify(Object.fromEntries(m));
 }
+// README:end

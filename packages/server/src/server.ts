@@ -79,7 +79,10 @@ export class SyncStateServer<K, V, E> {
       this.#served.add(served);
       void served.finally(() => this.#served.delete(served));
     });
-    this.#tls.on('error', (err) => logger.error({ err }, 'TLS server error'));
+    // A failed listen() rejects its promise; logging it as well would report it twice.
+    this.#tls.on('error', (err) => {
+      if (this.#tls.listening) logger.error({ err }, 'TLS server error');
+    });
   }
 
   /** Starts listening (host default 127.0.0.1, port default 0: any free port). */

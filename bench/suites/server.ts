@@ -1,0 +1,201 @@
+// Our server (`syncstate serve`, the CLI with its defaults) against the Rust
+// TcpStateServer (fixtures `server` mode), under one load generator for
+// both: fixtures/src/bench_server.rs, Rust threads with rustls, one TLS
+// connection per request as every syncstate client does. Same certificate
+// (ECDSA P-256), password and map on both servers, run one after the other,
+// cell by cell, on the same machine. The servers and the generator share its
+// cores (2 on the reference machine): the generator's own CPU is part of
+// every number, equally for both servers.
+//
+// Workloads: GetUpdateId, and GetDiff(0 → 10) of a 1,000-pair map that has
+// had 10 updates (~20 KB answer: what a new client downloads), each with 1,
+// 16 and 64 concurrent clients: requests/s, p50 and p99 latency. Then the TLS
+// handshake's share of a request (1 client, GetUpdateId), with full
+// handshakes and with TLS 1.3 session resumption (rustls' default client
+// cache, which Rust `TcpStateRemote`s sharing a ClientConfig use). For
+// context, bare node:tls (bench/node-tls-baseline.mjs) under the same load:
+// the ceiling of any single-process Node TLS server on this machine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { t } from '@syncstate/codec';
+import { Event, kinds, StateMap } from '@syncstate/core';
+import { TcpStateRemote } from '@syncstate/remote';
+import type { BenchRecord } from '../harness.ts';
+import { fixturesBinary, higherIsBetter, lowerIsBetter, runRustBench } from '../harness.ts';
+
+const PAIRS = 1000;
+const UPDATES = 10;
+const CONCURRENCY = [1, 16, 64];
+const WARMUP_MS = 300;
+const DURATION_MS = 1500;
+/** Each cell runs ours, Rust, ours, Rust and keeps each server's better run: background load on a shared machine hits both alike. */
+const ROUNDS = 2;
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  resumed: number;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+  connectMeanUs: number;
+  handshakeMeanUs: number;
+  exchangeMeanUs: number;
+}
+
+interface Target {
+  name: 'ts' | 'rust';
+  port: number;
+  hash: string;
+}
+
+const cliBin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const baselineScript = fileURLToPath(new URL('../node-tls-baseline.mjs', import.meta.url));
+
+/** Starts a child and resolves with the first stdout line matching `pattern`. */
+function startChild(command: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = pattern.exec(line);
+      if (match) resolve({ child, match });
+    });
+    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${stderr}`)));
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
+/** Creates the 1,000-pair map and applies UPDATES Set events; returns its hash. */
+async function prepareMap(port: number, ca: string, password: string): Promise<string> {
+  const remote = new TcpStateRemote({ port, tls: { ca }, password, key: kinds.string, value: kinds.string });
+  const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
+  for (let i = 0; i < PAIRS; i++) map.push(`key-${i}`, `value-${i}`);
+  await map.freeze();
+  const hash = map.hash()!;
+  // The built-in Set of `syncstate serve` and the fixture server's KvEvent::Set are the same variant 0.
+  const kvSet = t.enumOf({ Set: t.tuple(t.string, t.string) });
+  for (let j = 0; j < UPDATES; j++) {
+    await remote.sendEvent(new Event(kvSet, { type: 'Set', value: [`key-${(j * 97) % PAIRS}`, `updated-${j}`] }), hash);
+  }
+  for (let tries = 0; (await remote.getUpdateId(hash)) < BigInt(UPDATES); tries++) {
+    if (tries > 100) throw new Error('the events were not applied');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const diff = await remote.fetchUpdates(0n, BigInt(UPDATES), hash);
+  if (diff.size !== PAIRS) throw new Error(`GetDiff(0, ${UPDATES}) answered ${diff.size} pairs, expected ${PAIRS}`);
+  return Buffer.from(hash).toString('hex');
+}
+
+function load(target: Target, caPath: string, password: string, request: 'get-update-id' | 'get-diff', concurrency: number, resume = false): LoadResult {
+  const args = ['server', '--port', String(target.port), '--ca', caPath, '--password', password, '--hash', target.hash, '--request', request];
+  if (request === 'get-diff') args.push('--from', '0', '--upto', String(UPDATES));
+  args.push('--concurrency', String(concurrency), '--warmup-ms', String(WARMUP_MS), '--duration-ms', String(DURATION_MS));
+  if (resume) args.push('--resume');
+  const result = runRustBench<LoadResult>(args);
+  if (result.errors > 0 || result.requests === 0) {
+    throw new Error(`${target.name} ${request} c=${concurrency}: ${result.errors} errors of ${result.requests + result.errors}, first: ${result.firstError}`);
+  }
+  return result;
+}
+
+export async function run(): Promise<BenchRecord[]> {
+  const data = mkdtempSync(join(tmpdir(), 'syncstate-bench-server-'));
+  const targets: Target[] = [];
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    // Our server as users run it: `syncstate serve` with its defaults (durable storage), logging warnings only.
+    const ours = await startChild(
+      process.execPath,
+      ['--import', tsxLoader, '--conditions=@syncstate/source', cliBin, 'serve', '--data', data, '--port', '0', '--log-level', 'warn'],
+      /^listening on 127\.0\.0\.1:(\d+)$/,
+    );
+    const caPath = join(data, 'cert.pem');
+    const ca = readFileSync(caPath, 'utf8');
+    const password = readFileSync(join(data, 'password'), 'utf8').trim();
+    const oursPort = Number(ours.match[1]);
+    stops.push(stopper(ours.child));
+    targets.push({ name: 'ts', port: oursPort, hash: await prepareMap(oursPort, ca, password) });
+
+    // The Rust server with the very same certificate, key and password.
+    const rust = await startChild(
+      fixturesBinary,
+      ['server', '--cert', caPath, '--key', join(data, 'key.pem'), '--password', password, '--port', '0'],
+      /^\{"port":(\d+)\}$/,
+    );
+    const rustPort = Number(rust.match[1]);
+    stops.push(stopper(rust.child));
+    targets.push({ name: 'rust', port: rustPort, hash: await prepareMap(rustPort, ca, password) });
+    const [ts, rs] = targets as [Target, Target];
+    if (ts.hash !== rs.hash) throw new Error('the two servers hold different maps');
+
+    // Context: bare node:tls (no protocol work at all), the ceiling for any Node server here.
+    const baseline = await startChild(process.execPath, [baselineScript, caPath, join(data, 'key.pem')], /^\{"port":(\d+)\}$/);
+    stops.push(stopper(baseline.child));
+    const bare: Target = { name: 'ts', port: Number(baseline.match[1]), hash: ts.hash };
+
+    /** Interleaved rounds; each server's run with the most requests/s. */
+    const cell = (request: 'get-update-id' | 'get-diff', c: number, resume = false): [LoadResult, LoadResult] => {
+      const runs: [LoadResult[], LoadResult[]] = [[], []];
+      for (let round = 0; round < ROUNDS; round++) {
+        runs[0].push(load(ts, caPath, password, request, c, resume));
+        runs[1].push(load(rs, caPath, password, request, c, resume));
+      }
+      const top = (list: LoadResult[]): LoadResult => list.reduce((x, y) => (y.rps > x.rps ? y : x));
+      return [top(runs[0]), top(runs[1])];
+    };
+
+    const records: BenchRecord[] = [];
+    const rustUpdateId = new Map<number, LoadResult>();
+    for (const [request, label] of [
+      ['get-update-id', 'GetUpdateId'],
+      ['get-diff', `GetDiff 1,000 pairs`],
+    ] as const) {
+      for (const c of CONCURRENCY) {
+        const [a, b] = cell(request, c);
+        if (request === 'get-update-id') rustUpdateId.set(c, b);
+        const name = `server ${label}, ${c} client${c === 1 ? '' : 's'}`;
+        records.push(higherIsBetter(`${name}: req/s`, 'req/s', a.rps, b.rps));
+        records.push(lowerIsBetter(`${name}: p50`, 'ms', a.p50Us / 1000, b.p50Us / 1000));
+        records.push(lowerIsBetter(`${name}: p99`, 'ms', a.p99Us / 1000, b.p99Us / 1000));
+      }
+    }
+
+    for (const c of CONCURRENCY) {
+      const a = Array.from({ length: ROUNDS }, () => load(bare, caPath, password, 'get-update-id', c)).reduce((x, y) => (y.rps > x.rps ? y : x));
+      const b = rustUpdateId.get(c)!;
+      records.push(higherIsBetter(`server bare node:tls baseline, GetUpdateId, ${c} client${c === 1 ? '' : 's'}: req/s`, 'req/s', a.rps, b.rps));
+    }
+
+    for (const resume of [false, true]) {
+      const [a, b] = cell('get-update-id', 1, resume);
+      if (resume && (a.resumed === 0 || b.resumed === 0)) throw new Error('TLS sessions were not resumed');
+      const kind = resume ? 'resumed' : 'full';
+      const share = (r: LoadResult): number => (100 * r.handshakeMeanUs) / r.meanUs;
+      records.push(lowerIsBetter(`server TLS handshake (${kind}), 1 client: mean`, 'ms', a.handshakeMeanUs / 1000, b.handshakeMeanUs / 1000));
+      records.push(lowerIsBetter(`server TLS handshake (${kind}), 1 client: share of request`, '%', share(a), share(b)));
+      records.push(higherIsBetter(`server GetUpdateId, TLS ${kind}, 1 client: req/s`, 'req/s', a.rps, b.rps));
+    }
+    return records;
+  } finally {
+    await Promise.all(stops.map((stop) => stop()));
+    rmSync(data, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,177 @@
+// @syncstate/storage-sqlite: what durability costs the server. The Rust
+// crate keeps everything in memory and has no counterpart, so each record
+// compares the durable storage (ts) with a baseline (see BenchRecord):
+// the same server code on the in-memory storage, or the same map before the
+// restart.
+//
+// Commits go through the server's own request path (ProtocolHandler.respond,
+// no sockets): Event requests whose hook sets keys, then GetUpdateId, which
+// answers only once every earlier event of its map is applied and stored.
+// (a) single-key commits, one map: the registry stores each event before the
+//     next one runs, so each pays one fsync (synchronous=FULL);
+// (b) single-key commits spread over 16 maps: their writes share
+//     transactions (group commit), one fsync per batch;
+// (c) 100-key commits (one SetMany each), one map;
+// (d) GetDiff after a restart, map of 10,000 keys with 10,000 updates of
+//     history: the first request (opens the file, loads the map) against
+//     the same request on the server before the restart; then per-request
+//     latency after the restart against before it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encode, encodeRequestWrapper, t, type Request } from '@syncstate/codec';
+import { encodeInitData, kinds, StateMap } from '@syncstate/core';
+import { type MapStorage, ProtocolHandler } from '@syncstate/server';
+import { SqliteStorage } from '@syncstate/storage-sqlite';
+import type { BenchRecord } from '../harness.ts';
+import { higherIsBetterThanBaseline, lowerIsBetterThanBaseline } from '../harness.ts';
+
+const PASSWORD = new TextEncoder().encode('bench');
+const event = t.enumOf({ Set: t.tuple(t.string, t.string), SetMany: t.vec(t.tuple(t.string, t.string)) });
+type Ev = typeof event extends { read(r: never): infer E } ? E : never;
+
+function handler(storage: MapStorage<string, string> | undefined): ProtocolHandler<string, string, Ev> {
+  return new ProtocolHandler<string, string, Ev>({
+    password: PASSWORD,
+    key: kinds.string,
+    value: kinds.string,
+    event,
+    hooks: [
+      (map, e) => {
+        if (e.type === 'Set') map.set(...e.value);
+        else {
+          const m = map.beginModification();
+          for (const [k, v] of e.value) m.set(k, v);
+          m.commit();
+        }
+      },
+    ],
+    ...(storage === undefined ? {} : { storage }),
+    limits: { maxPendingEventsPerMap: Infinity },
+  });
+}
+
+async function ask(h: ProtocolHandler<string, string, Ev>, request: Request): Promise<Uint8Array> {
+  const answer = await h.respond(encodeRequestWrapper({ password: PASSWORD, request }));
+  if (answer === null) throw new Error(`${request.type} was refused`);
+  return answer;
+}
+
+async function frozen(name: string, keys: number): Promise<StateMap<string, string>> {
+  const map = new StateMap({ key: kinds.string, value: kinds.string });
+  for (let i = 0; i < keys; i++) map.push(`${name}-${i}`, `v${i}`);
+  await map.freeze();
+  return map;
+}
+
+function folder(): { path: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'syncstate-bench-storage-'));
+  return { path: join(dir, 'maps.db'), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Commits per second: `commits` events of `keysPerCommit` sets, round-robin over `maps` maps, all applied and stored. */
+async function commitRate(durable: boolean, maps: number, keysPerCommit: number, commits: number): Promise<number> {
+  const dir = folder();
+  const h = handler(durable ? new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string }) : undefined);
+  try {
+    const hashes: Uint8Array[] = [];
+    for (let m = 0; m < maps; m++) {
+      const map = await frozen(`m${m}`, 100);
+      await ask(h, { type: 'Init', hash: map.hash()!, initData: encodeInitData(map) });
+      hashes.push(map.hash()!);
+    }
+    const payload = (i: number): Uint8Array => {
+      const m = i % maps;
+      if (keysPerCommit === 1) return encode(event, { type: 'Set', value: [`m${m}-${i % 100}`, `x${i}`] });
+      const pairs: Array<[string, string]> = [];
+      for (let k = 0; k < keysPerCommit; k++) pairs.push([`m${m}-${k % 100}`, `x${i}-${k}`]);
+      return encode(event, { type: 'SetMany', value: pairs });
+    };
+    const run = async (n: number): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) await ask(h, { type: 'Event', hash: hashes[i % maps]!, eventData: payload(i) });
+      await Promise.all(hashes.map((hash) => ask(h, { type: 'GetUpdateId', hash })));
+      return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+    };
+    await run(Math.min(200, commits)); // warm-up
+    return Math.max(await run(commits), await run(commits));
+  } finally {
+    await h.close();
+    dir.done();
+  }
+}
+
+/** Mean microseconds of `f` over `n` calls. */
+async function meanUs(n: number, f: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await f();
+  return Number(process.hrtime.bigint() - t0) / 1e3 / n;
+}
+
+async function restartLatency(): Promise<{ firstMs: number; warmFirstMs: number; afterUs: number; beforeUs: number }> {
+  const dir = folder();
+  const KEYS = 10_000;
+  const UPDATES = 10_000;
+  try {
+    // Build the stored map directly (10,000 events through fsyncs would take seconds).
+    const map = await frozen('big', KEYS);
+    const master = StateMap.restore({
+      key: kinds.string,
+      value: kinds.string,
+      hash: map.hash()!,
+      entries: [...map.entries()],
+      updateId: 0n,
+      history: map.historyEntries(),
+      isMaster: true,
+    });
+    for (let j = 0; j < UPDATES; j++) master.set(`big-${(j * 7919) % KEYS}`, `u${j}`);
+    const hash = master.hash()!;
+    const hex = Buffer.from(hash).toString('hex');
+    const writer = new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string });
+    await writer.create(hash, hex, master);
+    await writer.close();
+    const n = BigInt(UPDATES);
+    const request: Request = { type: 'GetDiff', hash, fromUpdateId: n - 10n, uptoUpdateId: n };
+
+    // Before the restart: the server holds the map in memory.
+    const warm = handler(new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string }));
+    await ask(warm, request);
+    let t0 = process.hrtime.bigint();
+    await ask(warm, request);
+    const warmFirstMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    await meanUs(2000, () => ask(warm, request)); // JIT warm-up
+    const beforeUs = await meanUs(2000, () => ask(warm, request));
+    await warm.close();
+
+    // The restart: open the file, and the first request loads the map.
+    t0 = process.hrtime.bigint();
+    const cold = handler(new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string }));
+    await ask(cold, request);
+    const firstMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    await meanUs(2000, () => ask(cold, request));
+    const afterUs = await meanUs(2000, () => ask(cold, request));
+    await cold.close();
+    return { firstMs, warmFirstMs, afterUs, beforeUs };
+  } finally {
+    dir.done();
+  }
+}
+
+export async function run(): Promise<BenchRecord[]> {
+  const single = [await commitRate(true, 1, 1, 2000), await commitRate(false, 1, 1, 20_000)];
+  const spread = [await commitRate(true, 16, 1, 8000), await commitRate(false, 16, 1, 20_000)];
+  const batched = [await commitRate(true, 1, 100, 1000), await commitRate(false, 1, 100, 5000)];
+  const restart = await restartLatency();
+  return [
+    higherIsBetterThanBaseline('storage single-key commits, 1 map (durable vs in memory)', 'ops/s', single[0]!, single[1]!),
+    higherIsBetterThanBaseline('storage single-key commits, 16 maps (durable vs in memory)', 'ops/s', spread[0]!, spread[1]!),
+    higherIsBetterThanBaseline('storage 100-key commits, 1 map (durable vs in memory)', 'ops/s', batched[0]!, batched[1]!),
+    lowerIsBetterThanBaseline(
+      'storage first GetDiff after restart, 10k keys (vs before restart)',
+      'ms',
+      restart.firstMs,
+      restart.warmFirstMs,
+    ),
+    lowerIsBetterThanBaseline('storage GetDiff after restart (vs before restart)', 'us', restart.afterUs, restart.beforeUs),
+  ];
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The `syncstate` command. Ctrl-C (or SIGTERM) asks the running command to
+// stop cleanly; a second one exits at once.
+import { run } from './main.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+const stop = (): void => {
+  interrupts++;
+  if (interrupts > 1) process.exit(130);
+  controller.abort();
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+const code = await run(process.argv.slice(2), {
+  out: process.stdout,
+  err: process.stderr,
+  env: process.env,
+  signal: controller.signal,
+});
+process.off('SIGINT', stop);
+process.off('SIGTERM', stop);
+process.exitCode = code;

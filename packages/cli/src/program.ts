@@ -1,0 +1,213 @@
+/**
+ * The command line: commands, flags, environment variables and help text.
+ * Actions only translate flags into the options of the functions in
+ * serve.ts and commands/, which do the work.
+ */
+import { Command, Option } from 'commander';
+import type { ServerLimits } from '@syncstate/server';
+import { getCommand } from './commands/get.js';
+import { initCommand } from './commands/init.js';
+import type { CommandIo } from './commands/io.js';
+import { setCommand } from './commands/set.js';
+import { statusCommand } from './commands/status.js';
+import { watchCommand } from './commands/watch.js';
+import { DEFAULT_ADDRESS, DEFAULT_PORT, type ConnectionFlags } from './connection.js';
+import { DEFAULT_DATA_DIR } from './data-dir.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
+import { parseCountOrAll, parseDuration, parseInteger, parsePositiveDuration, parseSize } from './parse-args.js';
+import { startServe } from './serve.js';
+import { VERSION } from './version.js';
+
+const EXIT_CODES = `Exit codes:
+  0  success
+  1  runtime error (the server refused or failed, a change was not applied)
+  2  usage error (bad flag or argument, unreadable file, invalid JSON map)
+  3  the server rejected the password
+  4  not found (no map with that hash on the server, no such key)
+  5  cannot reach the server (refused, TLS/certificate error, timeout)`;
+
+const ENVIRONMENT = `Environment:
+  SYNCSTATE_DATA      data folder (default ${DEFAULT_DATA_DIR})
+  SYNCSTATE_PASSWORD  the server's password (overrides the data folder's)
+  SYNCSTATE_ADDRESS   server address for client commands (default ${DEFAULT_ADDRESS})
+  SYNCSTATE_CA        server certificate for client commands (default <data>/cert.pem)
+  SYNCSTATE_PORT      port for serve (default ${DEFAULT_PORT})`;
+
+const EXAMPLES = `Getting started (two terminals, same folder):
+  $ syncstate serve                      # creates .syncstate/ with a certificate and a password
+  $ echo '{"color":"red","size":"10"}' > map.json
+  $ syncstate init map.json              # prints the map's hash
+  $ syncstate watch map.json             # a map is named by its hash or its JSON file
+  $ syncstate set map.json color=blue size=12
+  $ syncstate get map.json color`;
+
+const HOOKS_HELP = `Hooks module (--hooks): an ES module whose default export is the definition,
+or a function receiving { t, codec, core, kvEvent, kvHook } and returning it:
+  export default ({ t }) => ({
+    event: t.enumOf({ Add: t.tuple(t.string, t.i64) }),      // schema of the events clients send
+    hooks: [(map, event, { hashHex }) => { /* map.set(key, value) */ }],
+    initHooks: [(map) => { /* throw to refuse a new map */ }],
+  });
+Maps are String -> String. Without --hooks, events are the built-in
+  enum KvEvent { Set(String, String), SetMany(Vec<(String, String)>) }
+applied as map.set (Set) and one batch (SetMany).`;
+
+export function buildProgram(io: CommandIo): Command {
+  const program = new Command('syncstate')
+    .description('Serve syncstate 0.3.0 maps to Rust and TypeScript clients, and create, read, change and watch them.')
+    .version(VERSION, '-V, --version')
+    .helpCommand(true)
+    .configureHelp({ showGlobalOptions: false })
+    .addHelpText('after', `\n${EXAMPLES}\n\n${ENVIRONMENT}\n\n${EXIT_CODES}\n`)
+    .showHelpAfterError('(run with --help for usage)')
+    // Set before the commands are added, so that they inherit it.
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
+
+  program
+    .command('serve')
+    .summary('run the TLS server (certificate, password and storage made on first run)')
+    .description(
+      'Run the syncstate TLS server. On first run it creates the data folder with a self-signed ' +
+        'certificate (localhost, 127.0.0.1) and a password, printed once. Prints ' +
+        '"listening on HOST:PORT" when ready; Ctrl-C stops it after finishing work in progress.',
+    )
+    .addOption(dataOption())
+    .addOption(new Option('-H, --host <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(
+      new Option('-p, --port <port>', 'port to listen on; 0 picks a free one').env('SYNCSTATE_PORT').default(DEFAULT_PORT).argParser(parseInteger(0, 65_535)),
+    )
+    .addOption(new Option('--cert <file>', 'TLS certificate (PEM) instead of the generated one; needs --key'))
+    .addOption(new Option('--key <file>', 'its private key (PEM)'))
+    .addOption(new Option('--password-file <file>', 'read the password from this file (SYNCSTATE_PASSWORD wins)'))
+    .addOption(new Option('--hooks <module>', 'event schema and hooks from a JavaScript module (see below)'))
+    .addOption(new Option('--memory', 'keep maps in memory only (lost when the server stops)'))
+    .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB').default(16 << 20, '16MiB').argParser(parseSize).helpGroup('Limits:'))
+    .addOption(new Option('--max-connections <n>', 'open connections; more are refused').default(1024).argParser(parseInteger(1)).helpGroup('Limits:'))
+    .addOption(new Option('--max-history <n>', 'changes kept per map ("all", or a count: older clients get the full map)').default(Number.POSITIVE_INFINITY, 'all').argParser(parseCountOrAll).helpGroup('Limits:'))
+    .addOption(new Option('--handshake-timeout <duration>', 'TCP accept to finished TLS handshake').default(10_000, '10s').argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--request-timeout <duration>', 'handshake to complete request').default(30_000, '30s').argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--idle-timeout <duration>', 'longest silence inside a request').default(10_000, '10s').argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--hook-timeout <duration>', 'a hook running longer is logged as failed').default(30_000, '30s').argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--log-level <level>', 'log detail, on stderr').choices(LOG_LEVELS).default('info').helpGroup('Logging:'))
+    .addOption(
+      new Option('--log-format <format>', 'log lines for people or for log collectors')
+        .choices(['pretty', 'json'])
+        .default(process.stderr.isTTY ? 'pretty' : 'json', 'pretty on a terminal, else json')
+        .helpGroup('Logging:'),
+    )
+    .addHelpText('after', `\n${HOOKS_HELP}\n`)
+    .action(async (opts: ServeFlags) => {
+      const limits: Partial<ServerLimits> = {
+        maxFrameSize: opts.maxFrameSize,
+        maxConnections: opts.maxConnections,
+        maxHistory: opts.maxHistory,
+        handshakeTimeoutMs: opts.handshakeTimeout,
+        requestTimeoutMs: opts.requestTimeout,
+        idleTimeoutMs: opts.idleTimeout,
+        hookTimeoutMs: opts.hookTimeout,
+      };
+      const server = await startServe(
+        {
+          data: opts.data,
+          host: opts.host,
+          port: opts.port,
+          memory: opts.memory === true,
+          limits,
+          logLevel: opts.logLevel,
+          logFormat: opts.logFormat,
+          ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+          ...(opts.key !== undefined ? { key: opts.key } : {}),
+          ...(opts.hooks !== undefined ? { hooks: opts.hooks } : {}),
+          ...(opts.passwordFile !== undefined ? { passwordFile: opts.passwordFile } : {}),
+        },
+        io,
+      );
+      await new Promise<void>((resolve) => {
+        if (io.signal === undefined) return;
+        if (io.signal.aborted) resolve();
+        io.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      io.err.write('stopping: finishing requests and events in progress\n');
+      await server.close();
+      io.err.write('stopped\n');
+    });
+
+  clientCommand(program, 'init')
+    .argument('<file>', 'JSON object of string pairs, e.g. {"color": "red"}')
+    .summary('create a map on the server from a JSON file; prints its hash')
+    .description('Create a map from a JSON file of string pairs and print its hash (64 hex digits). If the server already has it, just print the hash. Large files show progress on stderr.')
+    .addOption(new Option('--progress', 'always show progress (default: for files from 1 MiB)'))
+    .action((file: string, opts: ConnectionFlags & { progress?: boolean }) => initCommand(file, opts, io));
+
+  clientCommand(program, 'get')
+    .argument('<map>', "the map's hash, or the JSON file it was created from")
+    .argument('[key]', 'print only this value')
+    .summary('print a value, or the whole map as JSON')
+    .description('Print the value of <key>, or the whole map as a JSON object ordered by key.')
+    .action((map: string, key: string | undefined, opts: ConnectionFlags) => getCommand(map, key, opts, io));
+
+  clientCommand(program, 'set')
+    .argument('<map>', "the map's hash, or the JSON file it was created from")
+    .argument('<key=value...>', 'one or more assignments; the key ends at the first "="')
+    .summary('change values (built-in Set / SetMany event)')
+    .description(
+      'Send the built-in event: Set for one pair, SetMany (one update) for several. Waits until the server has applied it, so a get right after sees the change. Keys must exist in the map. For servers with the built-in events only: bincode carries no type names, so a server with other events (serve --hooks) could read the bytes as one of its own.',
+    )
+    .addOption(new Option('--wait <duration>', 'how long to wait for the change; 0: send and return').default(5000, '5s').argParser(parseDuration))
+    .action((map: string, assignments: string[], opts: ConnectionFlags & { wait: number }) => setCommand(map, assignments, opts, io));
+
+  clientCommand(program, 'watch')
+    .argument('<map>', "the map's hash, or the JSON file it was created from")
+    .argument('[key...]', 'only these keys')
+    .summary('print changes as they arrive, until Ctrl-C')
+    .description('Print each change of the map as it arrives: "update N: key = "value" (was "old")". Reconnects by itself when the server goes away for a while.')
+    .addOption(new Option('--interval <duration>', 'time between polls').default(500, '500ms').argParser(parsePositiveDuration))
+    .addOption(new Option('--json', 'one JSON object per change: {"updateId","key","value","previous"}').default(false))
+    .addOption(new Option('--count <n>', 'exit after printing n changes').argParser(parseInteger(1)))
+    .action((map: string, keys: string[], opts: ConnectionFlags & { interval: number; json: boolean; count?: number }) =>
+      watchCommand(map, keys, { ...opts, intervalMs: opts.interval }, io),
+    );
+
+  clientCommand(program, 'status')
+    .argument('[map...]', 'maps to report on (hash or JSON file)')
+    .summary('check the server (reachable, password) and maps (update id)')
+    .description("Check that the server answers and takes the password, and print each map's update id.")
+    .action((maps: string[], opts: ConnectionFlags) => statusCommand(maps, opts, io));
+
+  return program;
+}
+
+interface ServeFlags {
+  data: string;
+  host: string;
+  port: number;
+  cert?: string;
+  key?: string;
+  passwordFile?: string;
+  hooks?: string;
+  memory?: boolean;
+  maxFrameSize: number;
+  maxConnections: number;
+  maxHistory: number;
+  handshakeTimeout: number;
+  requestTimeout: number;
+  idleTimeout: number;
+  hookTimeout: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+function dataOption(): Option {
+  return new Option('-d, --data <folder>', 'data folder (certificate, key, password, maps)').env('SYNCSTATE_DATA').default(DEFAULT_DATA_DIR);
+}
+
+/** A client command with the connection flags every one of them takes. */
+function clientCommand(program: Command, name: string): Command {
+  return program
+    .command(name)
+    .addOption(new Option('-a, --address <host:port>', 'server address').env('SYNCSTATE_ADDRESS').default(DEFAULT_ADDRESS).helpGroup('Connection:'))
+    .addOption(new Option('--ca <file>', "server's certificate to trust (default: <data>/cert.pem)").env('SYNCSTATE_CA').helpGroup('Connection:'))
+    .addOption(new Option('--password-file <file>', 'password file (default: <data>/password; SYNCSTATE_PASSWORD wins)').helpGroup('Connection:'))
+    .addOption(dataOption().helpGroup('Connection:'));
+}

@@ -1,0 +1,152 @@
+/**
+ * `syncstate serve`: the TLS server with everything a first run needs made
+ * on the spot (data folder, certificate, password), the built-in key-value
+ * events or a hooks module, and durable storage unless --memory.
+ */
+import { kinds } from '@syncstate/core';
+import { createServer, type ServerLimits, type SyncStateServer } from '@syncstate/server';
+import {
+  certificateDaysLeft,
+  dataPaths,
+  ensureCertificate,
+  ensureDataDir,
+  ensurePassword,
+  readPemFile,
+  type Password,
+} from './data-dir.js';
+import { displayPath, formatAddress } from './display.js';
+import { CliError, ExitCode, usageError } from './exit-codes.js';
+import { loadHooksModule, type HooksDefinition } from './hooks-module.js';
+import { kvEvent, kvHook } from './kv.js';
+import { createLogger, type LogFormat, type LogLevel } from './logger.js';
+import { openStorage } from './storage.js';
+
+export interface ServeOptions {
+  data: string;
+  host: string;
+  port: number;
+  cert?: string;
+  key?: string;
+  hooks?: string;
+  memory: boolean;
+  passwordFile?: string;
+  limits: Partial<ServerLimits>;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+export interface ServeIo {
+  out: { write(text: string): unknown };
+  err: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+}
+
+/** Starts serving; resolves with the running server once it listens. */
+export async function startServe(options: ServeOptions, io: ServeIo): Promise<SyncStateServer<string, string, unknown>> {
+  const paths = dataPaths(options.data);
+  await ensureDataDir(paths);
+  const notes: string[] = [];
+
+  const tls = await loadTls(options, paths, notes);
+  const password = await ensurePassword(paths, { env: io.env.SYNCSTATE_PASSWORD, file: options.passwordFile });
+  notes.push(passwordNote(password));
+
+  const definition: HooksDefinition<unknown> =
+    options.hooks !== undefined
+      ? await loadHooksModule(options.hooks)
+      : ({ event: kvEvent, hooks: [kvHook] } as HooksDefinition<unknown>);
+  const events = options.hooks !== undefined ? `events and hooks from ${options.hooks}` : 'built-in key-value events (Set, SetMany)';
+
+  const { storage, description } = await openStorage({ memory: options.memory, paths });
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat, out: io.err });
+
+  let server: SyncStateServer<string, string, unknown>;
+  try {
+    server = createServer<string, string, unknown>({
+      tls: { cert: tls.cert, key: tls.key },
+      host: options.host,
+      port: options.port,
+      password: password.value,
+      key: kinds.string,
+      value: kinds.string,
+      event: definition.event,
+      hooks: definition.hooks ?? [],
+      initHooks: definition.initHooks ?? [],
+      logger,
+      storage,
+      limits: options.limits,
+    });
+  } catch (err) {
+    await storage.close();
+    if (err instanceof RangeError) throw usageError(err.message.replace(/^limits\./, '--'), { cause: err });
+    throw err;
+  }
+
+  try {
+    await server.listen();
+  } catch (err) {
+    await server.close().catch(() => {});
+    throw listenError(err, options);
+  }
+  const address = server.address()!;
+  io.out.write(
+    [
+      `syncstate serve: ${events}; maps ${description}`,
+      `data folder ${displayPath(paths.dir)}`,
+      ...notes,
+      `listening on ${formatAddress(address.address, address.port)}`,
+      '',
+    ].join('\n'),
+  );
+  return server;
+}
+
+async function loadTls(options: ServeOptions, paths: ReturnType<typeof dataPaths>, notes: string[]): Promise<{ cert: string; key: string }> {
+  if (options.cert !== undefined || options.key !== undefined) {
+    if (options.cert === undefined || options.key === undefined) throw usageError('--cert and --key go together: give both, or neither to use the data folder\'s');
+    const tls = { cert: await readPemFile(options.cert, '--cert'), key: await readPemFile(options.key, '--key') };
+    notes.push(`certificate ${options.cert}`);
+    checkExpiry(tls.cert, options.cert);
+    return tls;
+  }
+  const tls = await ensureCertificate(paths, options.host);
+  notes.push(
+    tls.created
+      ? `certificate ${displayPath(paths.cert)} (generated for localhost and 127.0.0.1; clients trust this file)`
+      : `certificate ${displayPath(paths.cert)}`,
+  );
+  checkExpiry(tls.cert, displayPath(paths.cert));
+  return tls;
+}
+
+function checkExpiry(cert: string, shown: string): void {
+  const days = certificateDaysLeft(cert);
+  if (days === undefined) throw usageError(`${shown} is not a PEM certificate`);
+  if (days < 0) {
+    throw usageError(`${shown} expired ${Math.ceil(-days)} days ago: delete it and its key to generate a new pair (clients then need the new cert.pem)`);
+  }
+}
+
+function passwordNote(password: Password): string {
+  switch (password.source) {
+    case 'environment':
+      return 'password from SYNCSTATE_PASSWORD';
+    case 'file':
+      return `password from ${displayPath(password.path!)}`;
+    case 'generated':
+      return `password generated and saved in ${displayPath(password.path!)}: ${password.value}`;
+  }
+}
+
+function listenError(err: unknown, options: ServeOptions): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = formatAddress(options.host, options.port);
+  if (code === 'EADDRINUSE') {
+    return new CliError(ExitCode.runtime, `${where} is already in use (another syncstate serve?): choose another port with --port`, { cause: err });
+  }
+  if (code === 'EACCES') return new CliError(ExitCode.runtime, `not allowed to listen on ${where}: use a port above 1023`, { cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return usageError(`cannot listen on ${where}: --host must be an address of this machine`, { cause: err });
+  }
+  return err;
+}

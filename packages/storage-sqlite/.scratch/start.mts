@@ -1,0 +1,14 @@
+import { createSelfSignedCertificate } from '@syncstate/server';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startChildServer } from '../test/helpers/process.ts';
+const dir = mkdtempSync(join(tmpdir(), 'sst-'));
+const { cert, key } = await createSelfSignedCertificate();
+writeFileSync(join(dir, 'cert.pem'), cert); writeFileSync(join(dir, 'key.pem'), key);
+let t = Date.now();
+const s = await startChildServer({ db: join(dir, 'maps.db'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), password: 'pw' });
+console.log('started', s.port, Date.now() - t);
+t = Date.now(); await s.kill(); console.log('killed', Date.now() - t);
+const s2 = await startChildServer({ db: join(dir, 'maps.db'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), password: 'pw' }, { port: s.port });
+console.log('restarted', s2.port); t = Date.now(); await s2.stop(); console.log('stopped', Date.now() - t, s2.stderr());

@@ -1,0 +1,16 @@
+// @syncstate/storage-sqlite: durable maps for @syncstate/server. Maps, their
+// update ids and history live in an embedded SQLite database (WAL,
+// synchronous=FULL), so a crash or restart loses nothing a client has seen.
+
+export { SqliteStorage, openSqliteStorage } from './storage.js';
+export type { SqliteStorageOptions } from './storage.js';
+export {
+  CorruptDatabaseError,
+  ForeignFileError,
+  SchemaVersionError,
+  StorageError,
+  StorageFullError,
+  StorageReadOnlyError,
+} from './errors.js';
+export type { StorageErrorCode } from './errors.js';
+export { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';

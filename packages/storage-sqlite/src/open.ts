@@ -1,0 +1,165 @@
+// Opens a storage file: refuses what is not ours (before SQLite may write a
+// byte to it), creates a fresh file, migrates an older one, and sets the
+// durability pragmas.
+
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import {
+  CorruptDatabaseError,
+  ForeignFileError,
+  fromSqlite,
+  SchemaVersionError,
+  StorageError,
+  StorageReadOnlyError,
+} from './errors.js';
+import { APPLICATION_ID, CURRENT_SCHEMA, MIGRATIONS, REQUIRED_TABLES, SCHEMA_VERSION } from './schema.js';
+
+export interface OpenOptions {
+  path: string;
+  readOnly: boolean;
+  synchronous: 'full' | 'normal';
+  maxPageCount: number | undefined;
+  check: boolean;
+  keyKind: string;
+  valueKind: string;
+}
+
+const MAGIC = 'SQLite format 3\0';
+
+export function openDatabase(o: OpenOptions): Database.Database {
+  checkHeader(o.path, o.readOnly);
+  let db: Database.Database;
+  try {
+    db = new Database(o.path, { readonly: o.readOnly, fileMustExist: o.readOnly, timeout: 1000 });
+  } catch (err) {
+    throw openFailure(err, o);
+  }
+  try {
+    // One process owns a storage: a second server on the same file would
+    // reuse update ids. EXCLUSIVE also keeps WAL's index in process memory.
+    if (!o.readOnly) db.pragma('locking_mode = EXCLUSIVE');
+    const state = inspect(db, o.path);
+    if (o.check && state !== 'fresh') quickCheck(db, o.path);
+    if (state === 'fresh' || state < SCHEMA_VERSION) {
+      if (o.readOnly) {
+        throw new StorageReadOnlyError(`${o.path} has schema version ${state}; open it read-write once to migrate it`);
+      }
+      // Before WAL: in rollback-journal mode a failed migration leaves the file byte for byte as it was.
+      const from = state === 'fresh' ? 0 : state;
+      db.transaction(() => (from === 0 ? create(db) : migrate(db, from))).immediate();
+    }
+    if (!o.readOnly) {
+      if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') {
+        throw new StorageError('io', `${o.path}: SQLite refused WAL mode`);
+      }
+      // FULL: every commit is on the disk (fsync of the WAL) before a client can see it.
+      db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('journal_size_limit = 67108864');
+      if (o.maxPageCount !== undefined) db.pragma(`max_page_count = ${o.maxPageCount}`);
+    }
+    checkKinds(db, o);
+    // Take the write lock now (EXCLUSIVE keeps it): a second owner fails at open, not at its first write.
+    if (!o.readOnly) db.exec('BEGIN IMMEDIATE; COMMIT');
+    return db;
+  } catch (err) {
+    db.close();
+    throw openFailure(err, o);
+  }
+}
+
+function openFailure(err: unknown, o: OpenOptions): unknown {
+  const code = String((err as { code?: unknown }).code);
+  if (o.readOnly && existsSync(`${o.path}-wal`) && /CANTOPEN|IOERR|BUSY/.test(code)) {
+    return new StorageReadOnlyError(
+      `${o.path} has a write-ahead log left by a run that did not close cleanly, and reading it needs write access ` +
+        'to the folder; open it read-write once to recover it',
+      { cause: err },
+    );
+  }
+  // The header said SQLite, so a file SQLite cannot read is a damaged one.
+  if (code === 'SQLITE_NOTADB') return new CorruptDatabaseError(`${o.path} is damaged: ${(err as Error).message}`, { cause: err });
+  return fromSqlite(err, `opening ${o.path}`);
+}
+
+/** Refuses a file that is not SQLite before SQLite opens it (it would not overwrite it, but say less). */
+function checkHeader(path: string, readOnly: boolean): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !readOnly) return; // a new file
+    throw new StorageError('io', `cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (size === 0) {
+    if (readOnly) throw new ForeignFileError('foreign-database', `${path} is empty: no maps to serve`);
+    return;
+  }
+  const head = Buffer.alloc(MAGIC.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString('latin1') !== MAGIC) {
+    throw new ForeignFileError('not-sqlite', `${path} is not an SQLite database; refusing to touch it`);
+  }
+}
+
+/** 'fresh' for an empty SQLite file, else our schema version; throws for anything else. */
+function inspect(db: Database.Database, path: string): 'fresh' | number {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]).sort();
+  if (appId === 0 && version === 0 && tables.length === 0) return 'fresh';
+  if (appId !== APPLICATION_ID) {
+    const id = `0x${(appId >>> 0).toString(16).padStart(8, '0')}`;
+    throw new ForeignFileError(
+      'foreign-database',
+      `${path} is an SQLite database of another application (application_id ${id}, tables: ${tables.join(', ') || 'none'}); refusing to touch it`,
+    );
+  }
+  if (version > SCHEMA_VERSION) throw new SchemaVersionError(version, SCHEMA_VERSION);
+  if (version < 1) throw new CorruptDatabaseError(`${path} carries our application_id but no schema version`);
+  if (version === SCHEMA_VERSION) {
+    const missing = REQUIRED_TABLES.filter((t) => !tables.includes(t));
+    if (missing.length > 0) throw new CorruptDatabaseError(`${path} lacks the tables ${missing.join(', ')}`);
+  }
+  return version;
+}
+
+function quickCheck(db: Database.Database, path: string): void {
+  const rows = db.prepare('PRAGMA quick_check(5)').pluck().all() as string[];
+  if (rows.length !== 1 || rows[0] !== 'ok') throw new CorruptDatabaseError(`${path} is damaged: ${rows.join('; ')}`);
+}
+
+function create(db: Database.Database): void {
+  db.exec(CURRENT_SCHEMA);
+  db.pragma(`application_id = ${APPLICATION_ID}`);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+function migrate(db: Database.Database, from: number): void {
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    const m = MIGRATIONS[v - 1];
+    if (m === undefined || m.from !== v) throw new StorageError('sqlite', `no migration from schema version ${v}`);
+    m.up(db);
+    db.pragma(`user_version = ${v + 1}`);
+  }
+}
+
+/** Rows hold bincode of the kinds they were written with: another kind would misread them. */
+function checkKinds(db: Database.Database, o: OpenOptions): void {
+  const get = db.prepare('SELECT value FROM meta WHERE name = ?').pluck();
+  for (const [name, kind] of [
+    ['key_kind', o.keyKind],
+    ['value_kind', o.valueKind],
+  ] as const) {
+    const stored = get.get(name) as string | undefined;
+    if (stored === undefined) {
+      if (!o.readOnly) db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run(name, kind);
+    } else if (stored !== kind) {
+      throw new StorageError('kind-mismatch', `${o.path} holds ${name} ${stored}; this storage was given ${kind}`);
+    }
+  }
+}

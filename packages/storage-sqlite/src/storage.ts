@@ -1,0 +1,323 @@
+// SqliteStorage: the server's MapStorage on an embedded SQLite database.
+//
+// - create: the map row, every pair (in push order) and every history entry,
+//   in one transaction.
+// - append: the history entries the map gained since the last stored id,
+//   one row each, the new values of the keys they touch and the map's update
+//   id, in one transaction. Entries are read from the map itself (its
+//   historyEntries) rather than from the registry's merged `changes`, so a
+//   restored map answers every getDiff exactly as before; the merged changes
+//   are stored only when the map's history cannot account for the ids.
+// - trim: the oldest history rows are deleted with the next write (or within
+//   TRIM_DELAY_MS); until then a restart restores a few more entries, which
+//   answer exactly as the trimmed ones would under the server's maxHistory.
+// - load: rebuilds the map with StateMap.restore.
+// Writes of one event-loop turn share a transaction and its fsync (batch.ts).
+
+import { decode, encode } from '@syncstate/codec';
+import { decodeDiffEntries, Diff, encodeDiffEntries, StateMap } from '@syncstate/core';
+import type { Kind } from '@syncstate/core';
+import type { MapStorage } from '@syncstate/server';
+import type Database from 'better-sqlite3';
+import { GroupCommit } from './batch.js';
+import { CorruptDatabaseError, fromSqlite, StorageError, StorageReadOnlyError } from './errors.js';
+import { openDatabase } from './open.js';
+import { Statements } from './statements.js';
+
+export interface SqliteStorageOptions<K, V> {
+  /** The database file; created (with its schema) when missing unless readOnly. Its folder must exist. */
+  path: string;
+  key: Kind<K>;
+  value: Kind<V>;
+  /**
+   * true: serve stored maps without writing (create and append reject with
+   * StorageReadOnlyError). 'auto': read-write when the file and its folder
+   * allow it, else read-only (see `readOnlyReason`). Default false: a file
+   * that refuses writes fails the open with StorageReadOnlyError.
+   */
+  readOnly?: boolean | 'auto';
+  /**
+   * 'full' (default): each commit is fsynced before a client can see it, so
+   * acknowledged changes and their update ids survive power loss too.
+   * 'normal': WAL without fsync per commit; survives a process crash, not a
+   * power loss (the last changes may be lost and their ids handed out again).
+   */
+  synchronous?: 'full' | 'normal';
+  /** Cap on the file size in pages (PRAGMA max_page_count; 4 KiB pages): beyond it writes fail with StorageFullError. */
+  maxPageCount?: number;
+  /** Run PRAGMA quick_check at open and refuse a damaged file (default true; O(file size)). */
+  check?: boolean;
+}
+
+/** What the storage knows of a map it holds. */
+interface Held<K, V> {
+  readonly id: number;
+  readonly map: StateMap<K, V>;
+  /** Update id of the last stored change. */
+  storedUpto: bigint;
+  /** seq of the next history row. */
+  nextSeq: bigint;
+}
+
+const TRIM_DELAY_MS = 200;
+const MAX_ID = (1n << 63n) - 1n;
+
+export class SqliteStorage<K, V> implements MapStorage<K, V> {
+  readonly path: string;
+  readonly readOnly: boolean;
+  /** Why a `readOnly: 'auto'` storage is read-only (the error opening it read-write gave). */
+  readonly readOnlyReason: string | undefined;
+  readonly #key: Kind<K>;
+  readonly #value: Kind<V>;
+  readonly #db: Database.Database;
+  readonly #sql: Statements;
+  readonly #commits: GroupCommit;
+  readonly #held = new Map<string, Held<K, V>>();
+  readonly #trims = new Map<Held<K, V>, bigint>();
+  #trimTimer: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
+
+  /** Opens (or creates) the file; throws ForeignFileError, CorruptDatabaseError, SchemaVersionError or StorageError. */
+  constructor(options: SqliteStorageOptions<K, V>) {
+    this.path = options.path;
+    this.#key = options.key;
+    this.#value = options.value;
+    const open = (readOnly: boolean): Database.Database =>
+      openDatabase({
+        path: options.path,
+        readOnly,
+        synchronous: options.synchronous ?? 'full',
+        maxPageCount: options.maxPageCount,
+        check: options.check ?? true,
+        keyKind: options.key.name ?? 'unnamed',
+        valueKind: options.value.name ?? 'unnamed',
+      });
+    let reason: string | undefined;
+    let db: Database.Database;
+    try {
+      db = open(options.readOnly === true);
+    } catch (err) {
+      if (options.readOnly !== 'auto' || !(err instanceof StorageReadOnlyError)) throw err;
+      reason = err.message;
+      db = open(true);
+    }
+    this.#db = db;
+    this.readOnly = options.readOnly === true || reason !== undefined;
+    this.readOnlyReason = reason;
+    this.#sql = new Statements(this.#db);
+    this.#commits = new GroupCommit(this.#db, { pending: () => this.#trims.size > 0, run: () => this.#applyTrims() });
+  }
+
+  /** Hashes (lowercase hex) of the stored maps, in storage order. */
+  hashes(): string[] {
+    this.#open();
+    return this.#sql.hashes().map((h) => toHex(h));
+  }
+
+  load(hash: Uint8Array, hashHex: string): Promise<StateMap<K, V> | undefined> {
+    try {
+      this.#open();
+      const held = this.#held.get(hashHex);
+      if (held !== undefined) return Promise.resolve(held.map);
+      return Promise.resolve(this.#load(hash, hashHex));
+    } catch (err) {
+      return Promise.reject(fromSqlite(err, `loading map ${hashHex}`));
+    }
+  }
+
+  create(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Promise<void> {
+    const refused = this.#refuseWrites();
+    if (refused !== undefined) return refused;
+    if (this.#held.has(hashHex)) return Promise.reject(new StorageError('duplicate-map', `map ${hashHex} is stored already`));
+    return this.#commits.run(() => {
+      const updateId = checkId(map.getUpdateId());
+      const id = this.#sql.insertMap(hash, updateId, map.isMaster, map.size);
+      let slot = 0;
+      for (const [k, v] of map.entries()) this.#sql.insertPair(id, this.#encodeKey(k), slot++, this.#encodeValue(v));
+      let seq = 0n;
+      for (const entry of map.historyEntries()) this.#insertEntry(id, seq++, entry);
+      return () => {
+        this.#held.set(hashHex, { id, map, storedUpto: updateId, nextSeq: seq });
+      };
+    });
+  }
+
+  append(_hash: Uint8Array, hashHex: string, changes: readonly Diff<K, V>[]): Promise<void> {
+    const refused = this.#refuseWrites();
+    if (refused !== undefined) return refused;
+    const held = this.#held.get(hashHex);
+    if (held === undefined) {
+      return Promise.reject(new StorageError('unknown-map', `map ${hashHex} was neither created nor loaded by this storage`));
+    }
+    return this.#commits.run(() => this.#append(held, changes));
+  }
+
+  trim(_hash: Uint8Array, hashHex: string, upto: bigint): Promise<void> {
+    const held = this.#held.get(hashHex);
+    if (this.readOnly || this.#closed !== undefined || held === undefined) return Promise.resolve();
+    const before = this.#trims.get(held);
+    if (before === undefined || upto > before) this.#trims.set(held, upto);
+    if (this.#trimTimer === undefined) {
+      this.#trimTimer = setTimeout(() => {
+        this.#trimTimer = undefined;
+        if (this.#closed === undefined && this.#trims.size > 0) this.#commits.flush();
+      }, TRIM_DELAY_MS);
+      this.#trimTimer.unref();
+    }
+    return Promise.resolve();
+  }
+
+  /** Stores what is pending, then closes the file. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearTimeout(this.#trimTimer);
+      if (!this.readOnly && (this.#commits.pending > 0 || this.#trims.size > 0)) this.#commits.flush();
+      // Back to a rollback journal (this checkpoints and removes the WAL): the
+      // file alone is then the whole database, readable from a read-only folder.
+      try {
+        if (!this.readOnly) this.#db.pragma('journal_mode = DELETE');
+      } finally {
+        this.#db.close();
+      }
+      this.#held.clear();
+    })();
+    return this.#closed;
+  }
+
+  #load(hash: Uint8Array, hashHex: string): StateMap<K, V> | undefined {
+    const row = this.#sql.findMap(hash);
+    if (row === undefined) return undefined;
+    const count = Number(row.pair_count);
+    const entries = new Array<[K, V]>(count);
+    let filled = 0;
+    let map: StateMap<K, V>;
+    let seq = 0n;
+    try {
+      for (const p of this.#sql.pairs(row.id)) {
+        const slot = Number(p.slot);
+        if (slot < 0 || slot >= count || entries[slot] !== undefined) throw new Error(`pair slot ${slot} out of place`);
+        entries[slot] = [decode(this.#key.schema, plain(p.key), { strict: true }), decode(this.#value.schema, plain(p.value), { strict: true })];
+        filled++;
+      }
+      if (filled !== count) throw new Error(`${filled} pairs stored, ${count} expected`);
+      const history: Diff<K, V>[] = [];
+      for (const h of this.#sql.history(row.id)) {
+        history.push(new Diff(decodeDiffEntries(plain(h.pairs), this.#key, this.#value, { strict: true }), false, h.from_id, h.upto_id));
+        seq = h.seq + 1n;
+      }
+      map = StateMap.restore({
+        key: this.#key,
+        value: this.#value,
+        hash: plain(row.hash),
+        entries,
+        updateId: row.update_id,
+        history,
+        isMaster: row.is_master === 1n,
+      });
+    } catch (err) {
+      throw new CorruptDatabaseError(`map ${hashHex} in ${this.path} does not read back: ${(err as Error).message}`, { cause: err });
+    }
+    this.#held.set(hashHex, { id: Number(row.id), map, storedUpto: row.update_id, nextSeq: seq });
+    return map;
+  }
+
+  #append(held: Held<K, V>, changes: readonly Diff<K, V>[]): (() => void) | undefined {
+    const map = held.map;
+    const upto = checkId(map.getUpdateId());
+    if (upto === held.storedUpto) return undefined;
+    let entries = map.historyEntries(held.storedUpto);
+    let values: Iterable<readonly [K, V]>;
+    if (contiguous(entries, held.storedUpto, upto)) {
+      values = lastWrites(entries, this.#key);
+    } else {
+      // The map moved without history entries (a jump, or its history was cut):
+      // store the registry's changes and every current value.
+      entries = [...changes];
+      values = map.entries();
+    }
+    let seq = held.nextSeq;
+    for (const entry of entries) this.#insertEntry(held.id, seq++, entry);
+    for (const [k, v] of values) {
+      if (this.#sql.updatePair(held.id, this.#encodeKey(k), this.#encodeValue(v)) !== 1) {
+        throw new StorageError('unknown-map', `key missing from the stored map`);
+      }
+    }
+    this.#sql.setUpdateId(held.id, upto);
+    return () => {
+      held.storedUpto = upto;
+      held.nextSeq = seq;
+    };
+  }
+
+  #insertEntry(id: number, seq: bigint, entry: Diff<K, V>): void {
+    const pairs = encodeDiffEntries(entry, this.#key, this.#value);
+    this.#sql.insertHistory(id, seq, checkId(entry.fromUpdateId), checkId(entry.uptoUpdateId), pairs);
+  }
+
+  #applyTrims(): void {
+    const trims = [...this.#trims];
+    this.#trims.clear();
+    for (const [held, upto] of trims) this.#sql.trim(held.id, upto > MAX_ID ? MAX_ID : upto);
+  }
+
+  #refuseWrites(): Promise<never> | undefined {
+    if (this.#closed !== undefined) return Promise.reject(new StorageError('closed', `${this.path} is closed`));
+    if (this.readOnly) {
+      const why = this.readOnlyReason === undefined ? '' : ` (${this.readOnlyReason})`;
+      return Promise.reject(new StorageReadOnlyError(`${this.path} is open read-only${why}; the change was not stored`));
+    }
+    return undefined;
+  }
+
+  #open(): void {
+    if (this.#closed !== undefined) throw new StorageError('closed', `${this.path} is closed`);
+  }
+
+  #encodeKey(k: K): Uint8Array {
+    return encode(this.#key.schema, k);
+  }
+
+  #encodeValue(v: V): Uint8Array {
+    return encode(this.#value.schema, v);
+  }
+}
+
+/** Shorthand for `new SqliteStorage(options)`. */
+export function openSqliteStorage<K, V>(options: SqliteStorageOptions<K, V>): SqliteStorage<K, V> {
+  return new SqliteStorage(options);
+}
+
+/** Whether `entries` lead one after the other from `from` to `upto`. */
+function contiguous<K, V>(entries: readonly Diff<K, V>[], from: bigint, upto: bigint): boolean {
+  let at = from;
+  for (const e of entries) {
+    if (e.fromUpdateId !== at) return false;
+    at = e.uptoUpdateId;
+  }
+  return entries.length > 0 && at === upto;
+}
+
+/** The last value written to each key by `entries`. */
+function lastWrites<K, V>(entries: readonly Diff<K, V>[], key: Kind<K>): Array<readonly [K, V]> {
+  const last = new Map<string | number, readonly [K, V]>();
+  for (const e of entries) {
+    const keys = e.keys;
+    const values = e.values;
+    for (let i = 0; i < keys.length; i++) last.set(key.id(keys[i]!), [keys[i]!, values[i]!]);
+  }
+  return [...last.values()];
+}
+
+function checkId(id: bigint): bigint {
+  if (id > MAX_ID) throw new StorageError('update-id-range', `update id ${id} is above 2^63 - 1, which SQLite cannot store`);
+  return id;
+}
+
+/** better-sqlite3 returns Buffers; decoded byte values should be plain Uint8Arrays like the ones clients send. */
+function plain(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}

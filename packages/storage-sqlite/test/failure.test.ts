@@ -1,0 +1,211 @@
+// A full disk and a read-only folder: clear typed errors, nothing half
+// stored, and the server keeps serving what it can.
+//
+// Full disk: PRAGMA max_page_count (the `maxPageCount` option) caps the
+// file, so SQLite fails writes with SQLITE_FULL exactly as on a full disk.
+// Read-only folder: tests run as root, for whom chmod 0555 does not stop
+// writes; `chattr +i` (the immutable attribute) on the folder and the file
+// does, for root too.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kinds, StateMap } from '@syncstate/core';
+import { ConnectionClosedError, TcpStateRemote } from '@syncstate/remote';
+import { createSelfSignedCertificate, type Logger } from '@syncstate/server';
+import { SqliteStorage, StorageError, StorageFullError, StorageReadOnlyError } from '@syncstate/storage-sqlite';
+import { startKvServer } from '../../server/examples/ts-server.js';
+import { startChildServer } from './helpers/process.js';
+import { eventBytes, hex, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function folder(): string {
+  const { dir, cleanup } = tempDir('failure');
+  cleanups.push(cleanup);
+  return dir;
+}
+
+function immutable(...paths: string[]): void {
+  execFileSync('chattr', ['+i', ...paths]);
+  cleanups.push(() => {
+    execFileSync('chattr', ['-i', ...paths.filter((p) => existsSync(p))]);
+  });
+}
+
+function open(path: string, extra: Partial<ConstructorParameters<typeof SqliteStorage<string, string>>[0]> = {}): SqliteStorage<string, string> {
+  return new SqliteStorage({ path, key: kinds.string, value: kinds.string, ...extra });
+}
+
+/** A logger that keeps the warnings and errors the server reports. */
+function recorder(): Logger & { errors: Array<{ err?: unknown; msg?: string }> } {
+  const errors: Array<{ err?: unknown; msg?: string }> = [];
+  const keep = (obj: object, msg?: string): void => void errors.push({ ...(obj as { err?: unknown }), ...(msg === undefined ? {} : { msg }) });
+  return { errors, error: keep, warn: keep, info: () => {}, debug: () => {} };
+}
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((ok) => setTimeout(ok, 10));
+  expect(check()).toBe(true);
+}
+
+describe('full disk (max_page_count)', () => {
+  it('storage: StorageFullError, the change is not stored, earlier ones are, reads go on', async () => {
+    const path = join(folder(), 'maps.db');
+    let storage = open(path, { maxPageCount: 40 });
+    const a = await masterMap([['a', '']]);
+    const b = await masterMap([['b', 'small']]);
+    for (const m of [a, b]) await storage.create(m.hash()!, hex(m.hash()!), m);
+    let stored = 0n;
+    let error: unknown;
+    for (let i = 0; i < 200 && error === undefined; i++) {
+      a.set('a', 'x'.repeat(3000) + i);
+      try {
+        await storage.append(a.hash()!, hex(a.hash()!), [a.getDiff(a.getUpdateId() - 1n, a.getUpdateId())]);
+        stored = a.getUpdateId();
+      } catch (err) {
+        error = err;
+      }
+    }
+    expect(error).toBeInstanceOf(StorageFullError);
+    expect(error).toMatchObject({ code: 'disk-full', message: expect.stringMatching(/full.*not stored/) });
+    expect(stored).toBeGreaterThan(3n);
+    // Other maps are still read from the file.
+    await storage.close();
+    storage = open(path, { maxPageCount: 40 });
+    expect((await storage.load(b.hash()!, hex(b.hash()!)))!.get('b')).toBe('small');
+    const back = (await storage.load(a.hash()!, hex(a.hash()!)))!;
+    expect(back.getUpdateId()).toBe(stored);
+    expect(back.get('a')).toBe(`${'x'.repeat(3000)}${stored - 1n}`);
+    await storage.close();
+    // With room again, the map goes on from its last stored id.
+    storage = open(path);
+    const more = (await storage.load(a.hash()!, hex(a.hash()!)))!;
+    more.set('a', 'room');
+    await storage.append(a.hash()!, hex(a.hash()!), [more.getDiff(stored, stored + 1n)]);
+    await storage.close();
+  });
+
+  it('server: the map whose change could not be stored is withdrawn and logged, other maps keep answering', async () => {
+    const path = join(folder(), 'maps.db');
+    const tls = await createSelfSignedCertificate();
+    const logger = recorder();
+    const storage = open(path, { maxPageCount: 40 });
+    const server = await startKvServer({ ...tls, password: PASSWORD, storage, logger });
+    cleanups.push(() => server.close());
+    const r = new TcpStateRemote({ port: server.address()!.port, tls: { ca: tls.cert }, password: PASSWORD, key: kinds.string, value: kinds.string });
+    const maps = await Promise.all(
+      ['full', 'calm'].map(async (k) => {
+        const m = new StateMap({ key: kinds.string, value: kinds.string, remote: r });
+        m.push(k, 'start');
+        await m.freeze();
+        return m;
+      }),
+    );
+    const [full, calm] = maps as [StateMap<string, string>, StateMap<string, string>];
+    await r.sendEvent(eventBytes({ type: 'Set', value: ['calm', 'once'] }), calm.hash()!);
+    // Events are accepted until the map is withdrawn; then they are closed without an answer too.
+    let refused: unknown;
+    for (let i = 0; i < 100 && refused === undefined; i++) {
+      await r.sendEvent(eventBytes({ type: 'Set', value: ['full', 'y'.repeat(4000) + i] }), full.hash()!).catch((err: unknown) => (refused = err));
+    }
+    expect(refused).toBeInstanceOf(ConnectionClosedError);
+    await waitFor(() => logger.errors.some((e) => e.err instanceof StorageFullError));
+    const logged = logger.errors.find((e) => e.err instanceof StorageFullError)!;
+    expect(logged.msg).toMatch(/storing changes failed/);
+    // The withdrawn map: requests are closed without an answer rather than showing unstored changes.
+    await expect(r.getUpdateId(full.hash()!)).rejects.toBeInstanceOf(ConnectionClosedError);
+    // The other map is served as before.
+    expect(await r.getUpdateId(calm.hash()!)).toBe(1n);
+    await r.sync(calm);
+    expect(calm.get('calm')).toBe('once');
+  });
+});
+
+describe('read-only', () => {
+  it('readOnly: true serves stored maps; events and new maps are refused with StorageReadOnlyError in the log', async () => {
+    const path = join(folder(), 'maps.db');
+    const writer = open(path);
+    const map = await masterMap([['k', 'v']]);
+    map.set('k', 'w');
+    await writer.create(map.hash()!, hex(map.hash()!), map);
+    await writer.close();
+    const bytes = readFileSync(path);
+
+    const tls = await createSelfSignedCertificate();
+    const logger = recorder();
+    const server = await startKvServer({ ...tls, password: PASSWORD, storage: open(path, { readOnly: true }), logger });
+    cleanups.push(() => server.close());
+    const r = new TcpStateRemote({ port: server.address()!.port, tls: { ca: tls.cert }, password: PASSWORD, key: kinds.string, value: kinds.string });
+    expect(await r.getUpdateId(map.hash()!)).toBe(1n);
+    const diff = await r.fetchUpdates(0n, 1n, map.hash()!);
+    expect(diff.entries).toEqual([['k', 'w']]);
+
+    const fresh = new StateMap({ key: kinds.string, value: kinds.string, remote: r });
+    fresh.push('new', 'map');
+    await expect(fresh.freeze()).rejects.toMatchObject({ name: 'InitError' });
+    await waitFor(() => logger.errors.some((e) => String((e.err as Error | undefined)?.cause).includes('read-only')));
+
+    await r.sendEvent(eventBytes({ type: 'Set', value: ['k', 'lost'] }), map.hash()!);
+    await waitFor(() => logger.errors.some((e) => e.err instanceof StorageReadOnlyError));
+    await server.close();
+    expect(readFileSync(path).equals(bytes)).toBe(true); // not a byte written
+  });
+
+  it('an immutable folder: a plain open fails clearly; readOnly "auto" serves it and says why', async () => {
+    const dir = folder();
+    const path = join(dir, 'maps.db');
+    const writer = open(path);
+    const map = await masterMap([['k', 'v']]);
+    await writer.create(map.hash()!, hex(map.hash()!), map);
+    await writer.close();
+    immutable(path, dir);
+
+    expect(() => open(path)).toThrow(StorageReadOnlyError);
+    const storage = open(path, { readOnly: 'auto' });
+    expect(storage.readOnly).toBe(true);
+    expect(storage.readOnlyReason).toMatch(/readonly|read-only/i);
+    const back = (await storage.load(map.hash()!, hex(map.hash()!)))!;
+    expect(back.get('k')).toBe('v');
+    back.set('k', 'w');
+    await expect(storage.append(map.hash()!, hex(map.hash()!), [back.getDiff(0n, 1n)])).rejects.toThrow(
+      expect.objectContaining({ name: 'StorageReadOnlyError', message: expect.stringMatching(/read-only \(.+\); the change was not stored/) }),
+    );
+    await storage.close();
+  });
+
+  it('an immutable folder after a crash: the leftover write-ahead log is named as the reason', async () => {
+    const dir = folder();
+    const files = await serverFiles(dir);
+    const server = await startChildServer(files);
+    const r = new TcpStateRemote({ port: server.port, tls: { ca: files.pem }, password: PASSWORD, key: kinds.string, value: kinds.string });
+    const map = new StateMap({ key: kinds.string, value: kinds.string, remote: r });
+    map.push('k', 'v');
+    await map.freeze();
+    await server.kill();
+    expect(existsSync(`${files.db}-wal`)).toBe(true);
+    immutable(files.db, `${files.db}-wal`, dir);
+    expect(() => open(files.db, { readOnly: true })).toThrow(
+      expect.objectContaining({ name: 'StorageReadOnlyError', message: expect.stringMatching(/did not close cleanly.*read-write once/) }),
+    );
+  });
+
+  it('a file made immutable while open: writes fail with a typed error, reads go on', async () => {
+    const dir = folder();
+    const path = join(dir, 'maps.db');
+    const storage = open(path);
+    const map = await masterMap([['k', 'v']]);
+    await storage.create(map.hash()!, hex(map.hash()!), map);
+    immutable(path, `${path}-wal`, dir);
+    map.set('k', 'w');
+    const err = await storage.append(map.hash()!, hex(map.hash()!), [map.getDiff(0n, 1n)]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).code).toMatch(/io|read-only/);
+    expect(await storage.load(map.hash()!, hex(map.hash()!))).toBe(map);
+    execFileSync('chattr', ['-i', path, `${path}-wal`, dir]);
+    await storage.close();
+  });
+});

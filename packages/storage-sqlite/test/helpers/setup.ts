@@ -1,0 +1,60 @@
+// Shared pieces of the storage tests: temp folders with a certificate, KvEvent
+// bytes, a seeded random source, maps built like the server builds them.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encode } from '@syncstate/codec';
+import { kinds, StateMap } from '@syncstate/core';
+import { createSelfSignedCertificate } from '@syncstate/server';
+import { kvEvent, type KvEvent } from '../../../server/examples/ts-server.js';
+import type { ServerFiles } from './process.js';
+
+export { kvEvent, type KvEvent };
+
+export const PASSWORD = 'durable-maps';
+
+export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `syncstate-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A database path and a certificate in `dir`, for durable-server.ts. */
+export async function serverFiles(dir: string): Promise<ServerFiles & { pem: string }> {
+  const { cert, key } = await createSelfSignedCertificate();
+  writeFileSync(join(dir, 'cert.pem'), cert);
+  writeFileSync(join(dir, 'key.pem'), key);
+  return { db: join(dir, 'maps.db'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), password: PASSWORD, pem: cert };
+}
+
+export function eventBytes(event: KvEvent): Uint8Array {
+  return encode(kvEvent, event);
+}
+
+/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A frozen master map of string pairs, as the server builds one from Init data. */
+export async function masterMap(pairs: Array<[string, string]>): Promise<StateMap<string, string>> {
+  const map = new StateMap<string, string>({ key: kinds.string, value: kinds.string });
+  for (const [k, v] of pairs) map.push(k, v);
+  map.setMaster(true);
+  await map.freeze();
+  return map;
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

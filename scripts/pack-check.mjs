@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// Installable packages, checked the way a user gets them: build, `pnpm pack`
+// each publishable package, install the tarballs with npm into a fresh
+// project outside the workspace (third-party dependencies come from the
+// registry), then use them there: import every package as ESM, run a sync
+// end to end (server + SQLite storage + remote client + core map), and drive
+// the installed `syncstate` command (serve, init, set, get).
+//
+//   node scripts/pack-check.mjs [--no-build] [--keep]
+//
+// Also checks each package's metadata: README.md, LICENSE, keywords,
+// repository.directory, ESM-only exports with types first, files, engines.
+// Exits 0 when everything passes; prints what failed otherwise.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = new Set(process.argv.slice(2));
+const problems = [];
+const log = (s) => console.log(`pack-check: ${s}`);
+
+// 1. Which packages ship, and is their metadata complete?
+const packages = readdirSync(join(root, 'packages'))
+  .map((dir) => ({ dir: join(root, 'packages', dir), rel: `packages/${dir}` }))
+  .filter(({ dir }) => existsSync(join(dir, 'package.json')))
+  .map((p) => ({ ...p, json: JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')) }))
+  .filter(({ json }) => json.private !== true);
+log(`publishable: ${packages.map((p) => p.json.name).join(', ')}`);
+
+for (const { dir, rel, json } of packages) {
+  const want = (ok, what) => ok || problems.push(`${json.name}: ${what}`);
+  want(existsSync(join(dir, 'README.md')), 'no README.md');
+  want(existsSync(join(dir, 'LICENSE')), 'no LICENSE');
+  want(Array.isArray(json.keywords) && json.keywords.length > 0, 'no keywords');
+  want(json.repository?.directory === rel, `repository.directory should be "${rel}"`);
+  want(typeof json.license === 'string', 'no license field');
+  want(json.type === 'module', 'not "type": "module" (the packages are ESM-only)');
+  want(typeof json.engines?.node === 'string', 'no engines.node');
+  want(json.publishConfig?.access === 'public', 'publishConfig.access is not "public"');
+  want(Array.isArray(json.files) && json.files.includes('dist'), 'files does not include dist');
+  const main = json.exports?.['.'];
+  want(main && Object.keys(main).filter((k) => k !== '@syncstate/source')[0] === 'types', 'exports["."] should list "types" first');
+  want(main && !('require' in main), 'exports["."] has a "require" condition, but there is no CommonJS build');
+}
+
+// 2. Build and pack.
+if (!args.has('--no-build')) {
+  log('pnpm build');
+  execFileSync('pnpm', ['build'], { cwd: root, stdio: 'inherit' });
+}
+const work = mkdtempSync(join(tmpdir(), 'syncstate-pack-check-'));
+if (relative(root, work).split(/[\\/]/)[0] !== '..') throw new Error(`${work} is inside the workspace`);
+const tarballs = join(work, 'tarballs');
+mkdirSync(tarballs);
+const packed = {};
+for (const { dir, json } of packages) {
+  for (const file of ['dist/index.js', 'dist/index.d.ts']) {
+    if (!existsSync(join(dir, file))) problems.push(`${json.name}: ${file} missing after the build`);
+  }
+  const out = execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir, encoding: 'utf8' });
+  const tgz = out.trim().split('\n').at(-1).trim();
+  packed[json.name] = tgz.startsWith('/') ? tgz : join(tarballs, tgz);
+  const listing = execFileSync('tar', ['-tzf', packed[json.name]], { encoding: 'utf8' });
+  for (const file of ['package/README.md', 'package/LICENSE', 'package/dist/index.js']) {
+    if (!listing.split('\n').includes(file)) problems.push(`${json.name}: the tarball lacks ${file.slice(8)}`);
+  }
+  const shipped = JSON.parse(execFileSync('tar', ['-xzOf', packed[json.name], 'package/package.json'], { encoding: 'utf8' }));
+  for (const [dep, range] of Object.entries(shipped.dependencies ?? {})) {
+    if (String(range).startsWith('workspace:')) problems.push(`${json.name}: packed dependency ${dep} is still ${range}`);
+  }
+}
+log(`packed ${Object.keys(packed).length} tarballs into ${tarballs}`);
+
+// 3. A fresh project outside the workspace, installing the tarballs with npm.
+const project = join(work, 'project');
+mkdirSync(project);
+const fileDeps = Object.fromEntries(Object.entries(packed).map(([name, tgz]) => [name, `file:${tgz}`]));
+writeFileSync(
+  join(project, 'package.json'),
+  JSON.stringify({ name: 'pack-check-project', private: true, type: 'module', dependencies: fileDeps, overrides: fileDeps }, null, 2),
+);
+log('npm install (third-party dependencies from the registry)');
+execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: 'inherit' });
+
+// 4. Import every package from ESM and sync a map end to end.
+writeFileSync(
+  join(project, 'sync.mjs'),
+  `
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { t } from '@syncstate/codec';
+import { StateMap, kinds, Event } from '@syncstate/core';
+import { TcpStateRemote } from '@syncstate/remote';
+import { createServer, createSelfSignedCertificate } from '@syncstate/server';
+import { openSqliteStorage } from '@syncstate/storage-sqlite';
+import { kvEvent, kvHook, ExitCode } from '@syncstate/cli';
+
+const { cert, key } = await createSelfSignedCertificate();
+const storage = openSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'pc-')), 'maps.db'), key: kinds.string, value: kinds.string });
+const server = createServer({ tls: { cert, key }, password: 'pw', key: kinds.string, value: kinds.string, event: kvEvent, hooks: [kvHook], storage });
+const { port } = await server.listen();
+const remote = new TcpStateRemote({ port, tls: { ca: cert }, password: 'pw', key: kinds.string, value: kinds.string });
+const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
+map.push('color', 'red');
+await map.freeze();
+await remote.sendEvent(new Event(kvEvent, { type: 'Set', value: ['color', 'blue'] }), map.hash());
+const result = await remote.sync(map);
+await server.close();
+if (map.get('color') !== 'blue' || result.toUpdateId !== 1n) throw new Error('sync failed: ' + map.get('color'));
+if (ExitCode.notFound !== 4 || typeof t.enumOf !== 'function') throw new Error('exports missing');
+console.log('sync ok: color = ' + map.get('color') + ' at update id ' + result.toUpdateId);
+`,
+);
+log('ESM imports and an end-to-end sync');
+console.log(execFileSync('node', ['sync.mjs'], { cwd: project, encoding: 'utf8' }).trim());
+
+// Types resolve for TypeScript users (types first in exports, .d.ts shipped).
+writeFileSync(
+  join(project, 'types.ts'),
+  `import type { Schema } from '@syncstate/codec';\nimport type { StateMap } from '@syncstate/core';\nimport type { TcpStateRemote } from '@syncstate/remote';\nimport type { ServerOptions } from '@syncstate/server';\nimport type { SqliteStorage } from '@syncstate/storage-sqlite';\nimport type { HooksDefinition } from '@syncstate/cli';\nexport type All = [Schema<string>, StateMap<string, string>, TcpStateRemote<string, string>, ServerOptions<string, string, unknown>, SqliteStorage<string, string>, HooksDefinition<unknown>];\n`,
+);
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+try {
+  execFileSync('node', [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', join(root, 'node_modules', '@types'), 'types.ts'], { cwd: project, encoding: 'utf8' });
+  log('type declarations resolve');
+} catch (err) {
+  problems.push(`type declarations: ${err.stdout || err.message}`);
+}
+
+// 5. The installed command, as a user runs it.
+log('the installed syncstate command');
+const bin = join(project, 'node_modules', '.bin', 'syncstate');
+const run = (...a) => execFileSync(bin, a, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const version = run('--version').trim();
+if (version !== packages.find((p) => p.json.name === '@syncstate/cli')?.json.version) problems.push(`syncstate --version printed ${version}`);
+writeFileSync(join(project, 'map.json'), JSON.stringify({ greeting: 'hello' }));
+const serve = spawn(bin, ['serve', '--port', '0'], { cwd: project });
+let serveErr = '';
+serve.stderr.on('data', (c) => (serveErr += c));
+try {
+  const address = await new Promise((resolve, reject) => {
+    createInterface({ input: serve.stdout }).on('line', (line) => {
+      const m = /^listening on (\S+)$/.exec(line);
+      if (m) resolve(m[1]);
+    });
+    serve.once('exit', (code) => reject(new Error(`syncstate serve exited (${code}): ${serveErr}`)));
+  });
+  const hash = run('init', 'map.json', '--address', address).trim();
+  run('set', hash, 'greeting=hi from the tarballs', '--address', address);
+  const got = run('get', hash, 'greeting', '--address', address).trim();
+  if (got !== 'hi from the tarballs') problems.push(`syncstate get printed ${JSON.stringify(got)}`);
+  else log(`syncstate serve/init/set/get ok (map ${hash.slice(0, 12)}…, stored in .syncstate/maps.db)`);
+} catch (err) {
+  problems.push(`syncstate command: ${err.message}`);
+} finally {
+  serve.kill('SIGTERM');
+  await new Promise((r) => (serve.exitCode !== null ? r() : serve.once('exit', r)));
+}
+
+if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
+else log(`kept ${work}`);
+if (problems.length > 0) {
+  console.error(`pack-check: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  process.exit(1);
+}
+log(`all ${packages.length} packages install from their tarballs and work`);
