@@ -133,21 +133,24 @@ export function buildProgram(io: CommandIo): Command {
       io.err.write('stopped\n');
     });
 
-  clientCommand(program, 'init')
+  program
+    .command('init')
     .argument('<file>', 'JSON object of string pairs, e.g. {"color": "red"}')
     .summary('create a map on the server from a JSON file; prints its hash')
     .description('Create a map from a JSON file of string pairs and print its hash (64 hex digits). If the server already has it, just print the hash. Large files show progress on stderr.')
     .addOption(new Option('--progress', 'always show progress (default: for files from 1 MiB)'))
     .action((file: string, opts: ConnectionFlags & { progress?: boolean }) => initCommand(file, opts, io));
 
-  clientCommand(program, 'get')
+  program
+    .command('get')
     .argument('<map>', "the map's hash, or the JSON file it was created from")
     .argument('[key]', 'print only this value')
     .summary('print a value, or the whole map as JSON')
     .description('Print the value of <key>, or the whole map as a JSON object ordered by key.')
     .action((map: string, key: string | undefined, opts: ConnectionFlags) => getCommand(map, key, opts, io));
 
-  clientCommand(program, 'set')
+  program
+    .command('set')
     .argument('<map>', "the map's hash, or the JSON file it was created from")
     .argument('<key=value...>', 'one or more assignments; the key ends at the first "="')
     .summary('change values (built-in Set / SetMany event)')
@@ -157,24 +160,28 @@ export function buildProgram(io: CommandIo): Command {
     .addOption(new Option('--wait <duration>', 'how long to wait for the change; 0: send and return').default(5000, '5s').argParser(parseDuration))
     .action((map: string, assignments: string[], opts: ConnectionFlags & { wait: number }) => setCommand(map, assignments, opts, io));
 
-  clientCommand(program, 'watch')
+  program
+    .command('watch')
     .argument('<map>', "the map's hash, or the JSON file it was created from")
     .argument('[key...]', 'only these keys')
     .summary('print changes as they arrive, until Ctrl-C')
     .description('Print each change of the map as it arrives: "update N: key = "value" (was "old")". Reconnects by itself when the server goes away for a while.')
     .addOption(new Option('--interval <duration>', 'time between polls').default(500, '500ms').argParser(parsePositiveDuration))
-    .addOption(new Option('--json', 'one JSON object per change: {"updateId","key","value","previous"}').default(false))
+    .addOption(new Option('--json', 'one JSON object per change: {"updateId","key","value","previous"}'))
     .addOption(new Option('--count <n>', 'exit after printing n changes').argParser(parseInteger(1)))
-    .action((map: string, keys: string[], opts: ConnectionFlags & { interval: number; json: boolean; count?: number }) =>
-      watchCommand(map, keys, { ...opts, intervalMs: opts.interval }, io),
+    .action((map: string, keys: string[], opts: ConnectionFlags & { interval: number; json?: boolean; count?: number }) =>
+      watchCommand(map, keys, { ...opts, json: opts.json === true, intervalMs: opts.interval }, io),
     );
 
-  clientCommand(program, 'status')
+  program
+    .command('status')
     .argument('[map...]', 'maps to report on (hash or JSON file)')
     .summary('check the server (reachable, password) and maps (update id)')
     .description("Check that the server answers and takes the password, and print each map's update id.")
     .action((maps: string[], opts: ConnectionFlags) => statusCommand(maps, opts, io));
 
+  // Connection flags last, so that each command's own options come first in its help.
+  for (const command of program.commands) if (command.name() !== 'serve') addConnectionOptions(command);
   return program;
 }
 
@@ -202,10 +209,9 @@ function dataOption(): Option {
   return new Option('-d, --data <folder>', 'data folder (certificate, key, password, maps)').env('SYNCSTATE_DATA').default(DEFAULT_DATA_DIR);
 }
 
-/** A client command with the connection flags every one of them takes. */
-function clientCommand(program: Command, name: string): Command {
-  return program
-    .command(name)
+/** The connection flags every client command takes. */
+function addConnectionOptions(command: Command): void {
+  command
     .addOption(new Option('-a, --address <host:port>', 'server address').env('SYNCSTATE_ADDRESS').default(DEFAULT_ADDRESS).helpGroup('Connection:'))
     .addOption(new Option('--ca <file>', "server's certificate to trust (default: <data>/cert.pem)").env('SYNCSTATE_CA').helpGroup('Connection:'))
     .addOption(new Option('--password-file <file>', 'password file (default: <data>/password; SYNCSTATE_PASSWORD wins)').helpGroup('Connection:'))
