@@ -13,6 +13,7 @@ export type { PrimitiveSchema } from './primitives.js';
 export type { EnumSchema, EnumValue, VariantValue } from './enum.js';
 export * as t from './t.js';
 export { encode, decode } from './codec.js';
+export { isWellFormed, writeUtf8 } from './utf8.js';
 export type { DecodeOptions } from './codec.js';
 export {
   HASH_LENGTH,

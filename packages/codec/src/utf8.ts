@@ -80,6 +80,19 @@ export function writeUtf8Short(buf: Uint8Array, pos: number, s: string): number 
   return pos;
 }
 
+/**
+ * Writes well-formed `s` as UTF-8 into `buf` at `pos` (room for 3 bytes per
+ * UTF-16 unit), picking the JS loop or TextEncoder by length. Returns the end
+ * position. Public for other packages that write strings into their own
+ * buffers (the map hash in @syncstate/core).
+ */
+export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
+  return s.length <= LOOP_MAX ? writeUtf8Short(buf, pos, s) : pos + encodeUtf8Into(s, buf.subarray(pos));
+}
+
+/** Up to this many UTF-16 units a JS loop beats a TextEncoder call (measured on map hashing). */
+const LOOP_MAX = 64;
+
 /** TextEncoder.encodeInto; the caller has checked `s` is well formed. Returns bytes written. */
 export function encodeUtf8Into(s: string, dest: Uint8Array): number {
   return encoder.encodeInto(s, dest).written;

@@ -10,7 +10,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Kind } from './kinds.js';
 import { kinds } from './kinds.js';
-import { writeUtf8 } from './_utf8.js';
+import { writeUtf8 } from '@syncstate/codec';
 
 const BUFFER = 64 * 1024;
 const TWO_32 = 0x1_0000_0000;

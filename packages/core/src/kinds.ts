@@ -3,9 +3,7 @@
 // order for strings, which is code point order, not JavaScript's UTF-16 order),
 // an identity for JS Maps, and the bincode schema for the wire.
 
-import { t } from '@syncstate/codec';
-import type { Schema } from '@syncstate/codec';
-import { isWellFormed } from './_utf8.js';
+import { isWellFormed, t, type Schema } from '@syncstate/codec';
 
 export interface Kind<T> {
   /** bincode schema of T (`String`, `Vec<u8>`, `[u8; N]`). */

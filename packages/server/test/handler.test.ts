@@ -321,8 +321,10 @@ describe('GetDiff', () => {
   });
 
   it('with maxHistory, answers requests from before the kept history with a full diff, others unchanged', async () => {
-    const bounded = await withHistory(10, { limits: { maxHistory: 3 } });
+    let boundedMap: StateMap<string, string> | undefined;
+    const bounded = await withHistory(10, { limits: { maxHistory: 3 }, initHooks: [(map) => void (boundedMap = map)] });
     const unbounded = await withHistory(10);
+    expect(boundedMap!.historySize).toBe(3); // dropped from memory, not only hidden
     // Kept: (7→8), (8→9), (9→10).
     for (const [from, upto] of [
       [7n, 10n],

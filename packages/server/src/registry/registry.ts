@@ -17,7 +17,7 @@ import { decodeInitData, type Diff, type Kind, StateMap } from '@syncstate/core'
 import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
 import type { EventHook, HookContext, InitHook, Logger, ServerLimits } from '../limits/options.js';
 import type { Metrics } from '../metrics.js';
-import { boundedDiff, changesSince, historyFloor } from './history.js';
+import { changesSince, historyFloor } from './history.js';
 import { SerialQueue } from './queue.js';
 import type { MapStorage } from './storage.js';
 
@@ -71,7 +71,7 @@ export class MapRegistry<K, V, E> {
   async diff(hash: Uint8Array, from: bigint, upto: bigint): Promise<Diff<K, V> | undefined> {
     const entry = await this.#find(hash);
     if (entry === undefined) return undefined;
-    return entry.queue.run(() => boundedDiff(this.#usable(entry).map, from, upto, this.#options.limits.maxHistory));
+    return entry.queue.run(() => this.#usable(entry).map.getDiff(from, upto));
   }
 
   /** Whether a map with this hash exists (Event checks this before decoding its payload, as Rust does). */
@@ -275,6 +275,7 @@ export class MapRegistry<K, V, E> {
       const floor = historyFloor(entry.map, limits.maxHistory);
       if (floor !== undefined && (entry.floor === undefined || floor > entry.floor)) {
         entry.floor = floor;
+        entry.map.trimHistory(floor); // after the append: the storage reads entries from the map
         await storage.trim(hash, hashHex, floor);
       }
     } catch (err) {
