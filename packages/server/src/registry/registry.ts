@@ -4,8 +4,9 @@
  * Every map has one FIFO queue. Events (their hooks) and reads (GetUpdateId,
  * GetDiff) of that map take their turn in it, in arrival order, so events are
  * applied one at a time and a read sees every event accepted before it, and
- * nothing a hook is still doing. After each event the changes its hooks made
- * go to the storage before the next item runs (see storage.ts).
+ * nothing a hook is still doing. The changes hooks make go to the storage
+ * before any later read runs (see storage.ts); events queued back to back
+ * share one store (group commit).
  *
  * Inits of one hash are coalesced: one attempt at a time builds the map;
  * concurrent Inits wait for it and answer InitSuccess when it succeeds. When
@@ -30,6 +31,8 @@ interface Entry<K, V> {
   pendingEvents: number;
   /** Update id up to which the storage holds the changes. */
   storedUpdateId: bigint;
+  /** Events applied since the last store (group commit). */
+  unstoredEvents: number;
   /** History entries starting below this id have been cut (maxHistory); undefined: none. */
   floor: bigint | undefined;
   /** Set when the storage failed: the map is withdrawn from service. */
@@ -49,6 +52,9 @@ export interface RegistryOptions<K, V, E> {
 
 const success: InitOutcome = { type: 'InitSuccess' };
 
+/** At most this many events of one map share a store (bounds what a crash can lose before anyone saw it). */
+const MAX_UNSTORED_EVENTS = 256;
+
 export class MapRegistry<K, V, E> {
   readonly #options: RegistryOptions<K, V, E>;
   readonly #entries = new Map<string, Entry<K, V>>();
@@ -64,14 +70,20 @@ export class MapRegistry<K, V, E> {
   async updateId(hash: Uint8Array): Promise<bigint | undefined> {
     const entry = await this.#find(hash);
     if (entry === undefined) return undefined;
-    return entry.queue.run(() => this.#usable(entry).map.getUpdateId());
+    return entry.queue.run(async () => {
+      await this.#storePending(entry);
+      return this.#usable(entry).map.getUpdateId();
+    });
   }
 
   /** `getDiff(from, upto)` of the master map, after every event accepted before this call. */
   async diff(hash: Uint8Array, from: bigint, upto: bigint): Promise<Diff<K, V> | undefined> {
     const entry = await this.#find(hash);
     if (entry === undefined) return undefined;
-    return entry.queue.run(() => this.#usable(entry).map.getDiff(from, upto));
+    return entry.queue.run(async () => {
+      await this.#storePending(entry);
+      return this.#usable(entry).map.getDiff(from, upto);
+    });
   }
 
   /** Whether a map with this hash exists (Event checks this before decoding its payload, as Rust does). */
@@ -101,7 +113,11 @@ export class MapRegistry<K, V, E> {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (entry.failure !== undefined) return;
         await this.#runEventHooks(entry, event);
-        await this.#store(entry);
+        // Group commit: while more work waits in this map's queue, leave the
+        // changes to the next task (an event stores them with its own, a read
+        // stores them before reading), so a burst of events costs one write.
+        entry.unstoredEvents++;
+        if (entry.queue.size <= 1 || entry.unstoredEvents >= MAX_UNSTORED_EVENTS) await this.#store(entry);
       })
       .catch((err: unknown) => {
         metrics.error('internal');
@@ -196,6 +212,7 @@ export class MapRegistry<K, V, E> {
       queue: new SerialQueue(),
       pendingEvents: 0,
       storedUpdateId: map.getUpdateId(),
+      unstoredEvents: 0,
       floor: undefined,
       failure: undefined,
     };
@@ -264,8 +281,14 @@ export class MapRegistry<K, V, E> {
     }
   }
 
-  /** Hands the event's changes to the storage (before any later read runs), then applies the history bound. */
+  /** Stores changes that events left for a later task, before a read can see them. */
+  async #storePending(entry: Entry<K, V>): Promise<void> {
+    if (entry.unstoredEvents > 0 && entry.failure === undefined) await this.#store(entry);
+  }
+
+  /** Hands the unstored changes to the storage (before any later read runs), then applies the history bound. */
   async #store(entry: Entry<K, V>): Promise<void> {
+    entry.unstoredEvents = 0;
     const { storage, limits, metrics, logger } = this.#options;
     const { hash, hashHex } = entry.context;
     try {
