@@ -7,8 +7,10 @@
 // Commits go through the server's own request path (ProtocolHandler.respond,
 // no sockets): Event requests whose hook sets keys, then GetUpdateId, which
 // answers only once every earlier event of its map is applied and stored.
-// (a) single-key commits, one map: the registry stores each event before the
-//     next one runs, so each pays one fsync (synchronous=FULL);
+// (a) single-key commits, one map: events queued back to back share one
+//     store (the registry's group commit), so a burst pays one fsync
+//     (synchronous=FULL) per write, not per event; a client that waits for
+//     each change before sending the next still pays one fsync per change;
 // (b) single-key commits spread over 16 maps: their writes share
 //     transactions (group commit), one fsync per batch;
 // (c) 100-key commits (one SetMany each), one map;

@@ -394,7 +394,9 @@ describe('storage', () => {
       this.calls.push(`create ${map.getUpdateId()}`);
       return super.create(hash, hex, map);
     }
+    appendCalls = 0;
     override async append(_hash: Uint8Array, _hex: string, changes: readonly { fromUpdateId: bigint; uptoUpdateId: bigint }[]) {
+      this.appendCalls++;
       await new Promise((r) => setTimeout(r, 10)); // durable writes take time
       if (this.failAppend) throw new Error('disk full');
       this.calls.push(...changes.map((c) => `append ${c.fromUpdateId}->${c.uptoUpdateId}`));
@@ -422,7 +424,20 @@ describe('storage', () => {
     const { ask, hash, h } = await withMap({ storage, limits: { maxHistory: 2 } });
     for (let i = 0; i < 3; i++) await ask(req.event(hash, { type: 'Set', value: ['a', String(i)] }));
     await h.idle();
-    expect(storage.calls).toEqual(['create 0', 'append 0->1', 'append 1->2', 'trim 0', 'append 2->3', 'trim 1']);
+    // The second and third events queued while the first was stored: one append for both (group commit).
+    expect(storage.calls).toEqual(['create 0', 'append 0->1', 'append 1->2', 'append 2->3', 'trim 1']);
+  });
+
+  it('stores a burst of events of one map in one append (group commit), never after a read that follows', async () => {
+    const storage = new RecordingStorage();
+    const { ask, hash, h } = await withMap({ storage });
+    for (let i = 0; i < 20; i++) await ask(req.event(hash, { type: 'Set', value: ['a', String(i)] }));
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 20n });
+    // Every update is stored, one entry each, before the read answered...
+    expect(storage.calls).toEqual(['create 0', ...Array.from({ length: 20 }, (_, i) => `append ${i}->${i + 1}`)]);
+    // ...in far fewer writes than events.
+    expect(storage.appendCalls).toBeLessThanOrEqual(3);
+    await h.close();
   });
 
   it('withdraws a map whose changes could not be stored, rather than serving unstored changes', async () => {
