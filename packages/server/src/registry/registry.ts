@@ -112,12 +112,15 @@ export class MapRegistry<K, V, E> {
         // Let the EventInProcess answer reach the socket before any hook runs.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (entry.failure !== undefined) return;
-        await this.#runEventHooks(entry, event);
-        // Group commit: while more work waits in this map's queue, leave the
-        // changes to the next task (an event stores them with its own, a read
-        // stores them before reading), so a burst of events costs one write.
-        entry.unstoredEvents++;
-        if (entry.queue.size <= 1 || entry.unstoredEvents >= MAX_UNSTORED_EVENTS) await this.#store(entry);
+        try {
+          await this.#runEventHooks(entry, event);
+        } finally {
+          // Group commit: while more work waits in this map's queue, leave the
+          // changes to the next task (an event stores them with its own, a read
+          // stores them before reading), so a burst of events costs one write.
+          entry.unstoredEvents++;
+          if (entry.queue.size <= 1 || entry.unstoredEvents >= MAX_UNSTORED_EVENTS) await this.#store(entry);
+        }
       })
       .catch((err: unknown) => {
         metrics.error('internal');
