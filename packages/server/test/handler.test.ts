@@ -3,11 +3,11 @@
 import { encodeRequestWrapper } from '@syncstate/codec';
 import { decodeDiffEntries, kinds, U64_MAX, type StateMap } from '@syncstate/core';
 import { describe, expect, it } from 'vitest';
-import { kvEvent, kvHook, rejectMarker, type KvEvent } from '../examples/ts-server.js';
-import { ProtocolHandler, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
+import { kvHook, type KvEvent } from '../examples/ts-server.js';
+import { type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
 import { MemoryStorage } from '../src/registry/storage.js';
 import { collect, duplexPair, frame, unframe } from './helpers/duplex-pair.js';
-import { answer, enc, hashOf, memoryLogger, payload, req } from './helpers/fixtures.js';
+import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req } from './helpers/fixtures.js';
 
 const PASSWORD = 'hunter2';
 const pairs: Array<[string, string]> = [
@@ -18,16 +18,7 @@ const pairs: Array<[string, string]> = [
 
 function handler(overrides: Partial<ProtocolOptions<string, string, KvEvent>> = {}) {
   const logger = memoryLogger();
-  const h = new ProtocolHandler<string, string, KvEvent>({
-    password: PASSWORD,
-    key: kinds.string,
-    value: kinds.string,
-    event: kvEvent,
-    hooks: [kvHook],
-    initHooks: [rejectMarker],
-    logger,
-    ...overrides,
-  });
+  const h = kvHandler(PASSWORD, { logger, ...overrides });
   const ask = async (request: Parameters<typeof payload>[1], password = PASSWORD) =>
     answer(await h.respond(payload(password, request)));
   return { h, ask, logger };

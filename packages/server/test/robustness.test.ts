@@ -7,12 +7,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { decodeResponse } from '@syncstate/codec';
-import { kinds } from '@syncstate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../examples/ts-server.js';
-import { createSelfSignedCertificate, ProtocolHandler, type SyncStateServer } from '../src/index.js';
+import { startKvServer, type KvEvent } from '../examples/ts-server.js';
+import { createSelfSignedCertificate, type SyncStateServer } from '../src/index.js';
 import { attackArb, outcomes, payloadArb, runAttacks, tally, type Target } from './helpers/battery.js';
-import { hashOf, req } from './helpers/fixtures.js';
+import { hashOf, kvHandler, req } from './helpers/fixtures.js';
 import { startRustServer } from './helpers/rust.js';
 import { closedWithin, request, silentTcp } from './helpers/wire.js';
 
@@ -43,15 +42,7 @@ beforeAll(async () => {
 
 describe('protocol handler under random and mutated payloads', () => {
   it('answers each with a decodable response or closes; then still answers correctly', async () => {
-    const handler = new ProtocolHandler<string, string, KvEvent>({
-      password: PASSWORD,
-      key: kinds.string,
-      value: kinds.string,
-      event: kvEvent,
-      hooks: [kvHook],
-      initHooks: [rejectMarker],
-      limits: { incorrectPasswordDelayMs: [0, 0.001] },
-    });
+    const handler = kvHandler(PASSWORD, { limits: { incorrectPasswordDelayMs: [0, 0.001] } });
     const init = await req.init(pairs);
     const { encodeRequestWrapper } = await import('@syncstate/codec');
     const wrap = (r: typeof init) => encodeRequestWrapper({ password: new TextEncoder().encode(PASSWORD), request: r });

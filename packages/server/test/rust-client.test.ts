@@ -6,8 +6,8 @@ import { decodeRequestWrapper, decode, type Request } from '@syncstate/codec';
 import { decodeInitData, kinds } from '@syncstate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../examples/ts-server.js';
-import { createSelfSignedCertificate, createServer, ProtocolHandler, type SyncStateServer } from '../src/index.js';
-import { hashOf, memoryLogger, payload, req } from './helpers/fixtures.js';
+import { createSelfSignedCertificate, createServer, type SyncStateServer } from '../src/index.js';
+import { hashOf, kvHandler, memoryLogger, payload, req } from './helpers/fixtures.js';
 import { RustClient } from './helpers/rust.js';
 import { request } from './helpers/wire.js';
 
@@ -260,13 +260,7 @@ describe('TLS versions', () => {
 
 describe('bytes the Rust client sends', () => {
   it('decode with @syncstate/codec into exactly the requests we expect', async () => {
-    const handler = new ProtocolHandler<string, string, KvEvent>({
-      password: PASSWORD,
-      key: kinds.string,
-      value: kinds.string,
-      event: kvEvent,
-      hooks: [kvHook],
-    });
+    const handler = kvHandler(PASSWORD, { initHooks: [] });
     const connections: Array<Promise<Buffer>> = [];
     // A bare TLS server with the handler plugged in, and a tap on each socket.
     const tap = createTlsServer({ cert, key }, (socket) => {

@@ -1,8 +1,8 @@
 /** Shared pieces of the server tests: a recording logger, KvEvent maps and requests. */
 import { decodeResponse, encode, encodeRequestWrapper, type Request, type Response } from '@syncstate/codec';
 import { encodeInitData, kinds, StateMap } from '@syncstate/core';
-import { kvEvent, type KvEvent } from '../../examples/ts-server.js';
-import type { Logger } from '../../src/index.js';
+import { kvEvent, kvHook, rejectMarker, type KvEvent } from '../../examples/ts-server.js';
+import { ProtocolHandler, type Logger, type ProtocolOptions } from '../../src/index.js';
 
 export interface LogRecord {
   level: 'error' | 'warn' | 'info' | 'debug';
@@ -60,4 +60,20 @@ export function payload(password: string, request: Request): Uint8Array {
 /** Decodes what `respond()` returned (null stays null: closed without an answer). */
 export function answer(bytes: Uint8Array | null): Response | null {
   return bytes === null ? null : decodeResponse(bytes);
+}
+
+/** The README server's protocol handler (KvEvent hooks, marker-rejecting init hook), without sockets. */
+export function kvHandler(
+  password: string,
+  overrides: Partial<ProtocolOptions<string, string, KvEvent>> = {},
+): ProtocolHandler<string, string, KvEvent> {
+  return new ProtocolHandler<string, string, KvEvent>({
+    password,
+    key: kinds.string,
+    value: kinds.string,
+    event: kvEvent,
+    hooks: [kvHook],
+    initHooks: [rejectMarker],
+    ...overrides,
+  });
 }
