@@ -7,51 +7,15 @@ const BITS = 16;
 const CHUNK = 1 << BITS;
 const MASK = CHUNK - 1;
 
-/** u32 values (slot numbers, offsets). */
-export class U32Column {
-  private readonly chunks: Uint32Array[] = [];
-  private n = 0;
+/** The chunk bookkeeping shared by both column kinds; `push` is theirs. */
+abstract class ChunkedColumn<T, C extends ArrayLike<T>> {
+  protected readonly chunks: C[] = [];
+  protected n = 0;
   // Chunks freed by dropBefore; indexes stay those of push order.
   private dropped = 0;
 
   get length(): number {
     return this.n;
-  }
-
-  push(v: number): void {
-    const i = this.n & MASK;
-    if (i === 0) this.chunks.push(new Uint32Array(CHUNK));
-    this.chunks[this.chunks.length - 1]![i] = v;
-    this.n++;
-  }
-
-  get(i: number): number {
-    return this.chunks[Math.floor(i / CHUNK) - this.dropped]![i & MASK]!;
-  }
-
-  /** Frees the chunks holding only indexes below `i` (they must not be read again). */
-  dropBefore(i: number): void {
-    const k = Math.floor(i / CHUNK) - this.dropped;
-    if (k <= 0) return;
-    this.chunks.splice(0, k);
-    this.dropped += k;
-  }
-}
-
-/** References (values). */
-export class Column<T> {
-  private readonly chunks: T[][] = [];
-  private n = 0;
-  private dropped = 0;
-
-  get length(): number {
-    return this.n;
-  }
-
-  push(v: T): void {
-    if ((this.n & MASK) === 0) this.chunks.push([]);
-    this.chunks[this.chunks.length - 1]!.push(v);
-    this.n++;
   }
 
   get(i: number): T {
@@ -64,5 +28,24 @@ export class Column<T> {
     if (k <= 0) return;
     this.chunks.splice(0, k);
     this.dropped += k;
+  }
+}
+
+/** u32 values (slot numbers, offsets). */
+export class U32Column extends ChunkedColumn<number, Uint32Array> {
+  push(v: number): void {
+    const i = this.n & MASK;
+    if (i === 0) this.chunks.push(new Uint32Array(CHUNK));
+    this.chunks[this.chunks.length - 1]![i] = v;
+    this.n++;
+  }
+}
+
+/** References (values). */
+export class Column<T> extends ChunkedColumn<T, T[]> {
+  push(v: T): void {
+    if ((this.n & MASK) === 0) this.chunks.push([]);
+    this.chunks[this.chunks.length - 1]!.push(v);
+    this.n++;
   }
 }
