@@ -68,8 +68,11 @@ for (const { dir, json } of packages) {
   for (const file of ['package/README.md', 'package/LICENSE', 'package/dist/index.js']) {
     if (!listing.split('\n').includes(file)) problems.push(`${json.name}: the tarball lacks ${file.slice(8)}`);
   }
+  const addon = `package/prebuilds/${process.platform}-${process.arch}/transport-rustls.node`;
+  if (json.name === '@syncstate/transport-rustls' && !listing.split('\n').includes(addon)) problems.push(`${json.name}: the tarball lacks ${addon.slice(8)}`);
   const shipped = JSON.parse(execFileSync('tar', ['-xzOf', packed[json.name], 'package/package.json'], { encoding: 'utf8' }));
-  for (const [dep, range] of Object.entries(shipped.dependencies ?? {})) {
+  const ranges = { ...shipped.dependencies, ...shipped.peerDependencies, ...shipped.optionalDependencies };
+  for (const [dep, range] of Object.entries(ranges)) {
     if (String(range).startsWith('workspace:')) problems.push(`${json.name}: packed dependency ${dep} is still ${range}`);
   }
 }
@@ -99,10 +102,12 @@ import { TcpStateRemote } from '@syncstate/remote';
 import { createServer, createSelfSignedCertificate } from '@syncstate/server';
 import { openSqliteStorage } from '@syncstate/storage-sqlite';
 import { kvEvent, kvHook, ExitCode } from '@syncstate/cli';
+import { rustlsTransport } from '@syncstate/transport-rustls';
 
 const { cert, key } = await createSelfSignedCertificate();
 const storage = openSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'pc-')), 'maps.db'), key: kinds.string, value: kinds.string });
-const server = createServer({ tls: { cert, key }, password: 'pw', key: kinds.string, value: kinds.string, event: kvEvent, hooks: [kvHook], storage });
+// The native transport from its tarball: the addon it ships must load here.
+const server = createServer({ tls: { cert, key }, password: 'pw', key: kinds.string, value: kinds.string, event: kvEvent, hooks: [kvHook], storage, transport: rustlsTransport() });
 const { port } = await server.listen();
 const remote = new TcpStateRemote({ port, tls: { ca: cert }, password: 'pw', key: kinds.string, value: kinds.string });
 const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
@@ -112,8 +117,9 @@ await remote.sendEvent(new Event(kvEvent, { type: 'Set', value: ['color', 'blue'
 const result = await remote.sync(map);
 await server.close();
 if (map.get('color') !== 'blue' || result.toUpdateId !== 1n) throw new Error('sync failed: ' + map.get('color'));
+if (server.transport !== 'rustls') throw new Error('served on ' + server.transport);
 if (ExitCode.notFound !== 4 || typeof t.enumOf !== 'function') throw new Error('exports missing');
-console.log('sync ok: color = ' + map.get('color') + ' at update id ' + result.toUpdateId);
+console.log('sync ok (rustls transport): color = ' + map.get('color') + ' at update id ' + result.toUpdateId);
 `,
 );
 log('ESM imports and an end-to-end sync');
@@ -122,7 +128,7 @@ console.log(execFileSync('node', ['sync.mjs'], { cwd: project, encoding: 'utf8' 
 // Types resolve for TypeScript users (types first in exports, .d.ts shipped).
 writeFileSync(
   join(project, 'types.ts'),
-  `import type { Schema } from '@syncstate/codec';\nimport type { StateMap } from '@syncstate/core';\nimport type { TcpStateRemote } from '@syncstate/remote';\nimport type { ServerOptions } from '@syncstate/server';\nimport type { SqliteStorage } from '@syncstate/storage-sqlite';\nimport type { HooksDefinition } from '@syncstate/cli';\nexport type All = [Schema<string>, StateMap<string, string>, TcpStateRemote<string, string>, ServerOptions<string, string, unknown>, SqliteStorage<string, string>, HooksDefinition<unknown>];\n`,
+  `import type { Schema } from '@syncstate/codec';\nimport type { StateMap } from '@syncstate/core';\nimport type { TcpStateRemote } from '@syncstate/remote';\nimport type { ServerOptions } from '@syncstate/server';\nimport type { SqliteStorage } from '@syncstate/storage-sqlite';\nimport type { HooksDefinition } from '@syncstate/cli';\nimport type { RustlsTransportOptions } from '@syncstate/transport-rustls';\nexport type All = [Schema<string>, StateMap<string, string>, TcpStateRemote<string, string>, ServerOptions<string, string, unknown>, SqliteStorage<string, string>, HooksDefinition<unknown>, RustlsTransportOptions];\n`,
 );
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 try {
@@ -143,13 +149,17 @@ const serve = spawn(bin, ['serve', '--port', '0'], { cwd: project });
 let serveErr = '';
 serve.stderr.on('data', (c) => (serveErr += c));
 try {
+  let banner = '';
   const address = await new Promise((resolve, reject) => {
     createInterface({ input: serve.stdout }).on('line', (line) => {
+      banner += `${line}\n`;
       const m = /^listening on (\S+)$/.exec(line);
       if (m) resolve(m[1]);
     });
     serve.once('exit', (code) => reject(new Error(`syncstate serve exited (${code}): ${serveErr}`)));
   });
+  // The optional native transport installed with the command, so serve uses it.
+  if (!banner.includes('transport rustls')) problems.push(`syncstate serve did not pick the rustls transport:\n${banner}`);
   const hash = run('init', 'map.json', '--address', address).trim();
   run('set', hash, 'greeting=hi from the tarballs', '--address', address);
   const got = run('get', hash, 'greeting', '--address', address).trim();

@@ -1,8 +1,9 @@
-// Builds the Rust fixture program once per test run. Interop tests need the
-// real Rust crate: if cargo cannot build it, the run fails instead of skipping.
+// Builds the Rust fixture program and the rustls transport's addon once per
+// test run. Interop tests need the real Rust crate: if cargo cannot build it,
+// the run fails instead of skipping.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fixturesBinary, fixturesDir } from './rust-fixtures.ts';
+import { fixturesBinary, fixturesDir, repoRoot } from './rust-fixtures.ts';
 
 export default function setup(): void {
   execFileSync('cargo', ['build', '--release', '--locked', '--quiet'], {
@@ -12,4 +13,7 @@ export default function setup(): void {
   if (!existsSync(fixturesBinary)) {
     throw new Error(`cargo build finished but ${fixturesBinary} is missing`);
   }
+  execFileSync(process.execPath, [`${repoRoot}packages/transport-rustls/scripts/build-native.mjs`, '--quiet'], {
+    stdio: 'inherit',
+  });
 }

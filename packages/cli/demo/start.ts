@@ -136,7 +136,12 @@ let stopping = false;
 function stop(code: number): void {
   if (stopping) return;
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
+  // Ctrl-C reached the children too (one process group) and they are finishing
+  // their work: a second signal now would make them exit at once. Only the ones
+  // still running after a grace period (a signal sent to this process alone) get one.
+  setTimeout(() => {
+    for (const child of children) child.kill('SIGTERM');
+  }, 3_000).unref();
   const wait = setInterval(() => {
     if (children.size === 0) {
       clearInterval(wait);

@@ -15,7 +15,7 @@ import { DEFAULT_ADDRESS, DEFAULT_PORT, type ConnectionFlags } from './connectio
 import { DEFAULT_DATA_DIR } from './data-dir.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { parseCountOrAll, parseDuration, parseInteger, parsePositiveDuration, parseSize } from './parse-args.js';
-import { startServe } from './serve.js';
+import { startServe, TRANSPORTS, type TransportChoice } from './serve.js';
 import { VERSION } from './version.js';
 
 const EXIT_CODES = `Exit codes:
@@ -82,6 +82,11 @@ export function buildProgram(io: CommandIo): Command {
     .addOption(new Option('--password-file <file>', 'read the password from this file (SYNCSTATE_PASSWORD wins)'))
     .addOption(new Option('--hooks <module>', 'event schema and hooks from a JavaScript module (see below)'))
     .addOption(new Option('--memory', 'keep maps in memory only (lost when the server stops)'))
+    .addOption(
+      new Option('--transport <name>', 'who does TLS: rustls (native, on all cores), node (node:tls), or auto: rustls when its addon loads')
+        .choices(TRANSPORTS)
+        .default('auto'),
+    )
     .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB').default(16 << 20, '16MiB').argParser(parseSize).helpGroup('Limits:'))
     .addOption(new Option('--max-connections <n>', 'open connections; more are refused').default(1024).argParser(parseInteger(1)).helpGroup('Limits:'))
     .addOption(new Option('--max-history <n>', 'changes kept per map ("all", or a count: older clients get the full map)').default(Number.POSITIVE_INFINITY, 'all').argParser(parseCountOrAll).helpGroup('Limits:'))
@@ -113,6 +118,7 @@ export function buildProgram(io: CommandIo): Command {
           host: opts.host,
           port: opts.port,
           memory: opts.memory === true,
+          transport: opts.transport,
           limits,
           logLevel: opts.logLevel,
           logFormat: opts.logFormat,
@@ -194,6 +200,7 @@ interface ServeFlags {
   passwordFile?: string;
   hooks?: string;
   memory?: boolean;
+  transport: TransportChoice;
   maxFrameSize: number;
   maxConnections: number;
   maxHistory: number;

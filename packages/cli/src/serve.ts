@@ -4,7 +4,7 @@
  * events or a hooks module, and durable storage unless --memory.
  */
 import { kinds } from '@syncstate/core';
-import { createServer, type ServerLimits, type SyncStateServer } from '@syncstate/server';
+import { createServer, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate/server';
 import {
   certificateDaysLeft,
   dataPaths,
@@ -29,11 +29,16 @@ export interface ServeOptions {
   key?: string;
   hooks?: string;
   memory: boolean;
+  /** Default 'auto': the rustls transport when its addon loads, else node:tls. */
+  transport?: TransportChoice;
   passwordFile?: string;
   limits: Partial<ServerLimits>;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
+
+export const TRANSPORTS = ['auto', 'rustls', 'node'] as const;
+export type TransportChoice = (typeof TRANSPORTS)[number];
 
 export interface ServeIo {
   out: { write(text: string): unknown };
@@ -57,6 +62,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
       : ({ event: kvEvent, hooks: [kvHook] } as HooksDefinition<unknown>);
   const events = options.hooks !== undefined ? `events and hooks from ${options.hooks}` : 'built-in key-value events (Set, SetMany)';
 
+  const transport = await chooseTransport(options.transport ?? 'auto', notes);
   const { storage, description } = await openStorage({ memory: options.memory, paths });
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, out: io.err });
 
@@ -75,6 +81,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
       logger,
       storage,
       limits: options.limits,
+      transport,
     });
   } catch (err) {
     await storage.close();
@@ -99,6 +106,29 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
     ].join('\n'),
   );
   return server;
+}
+
+/**
+ * The rustls transport (TLS on a thread pool: several times the connections
+ * per second of node:tls) when asked for or, with 'auto', when its optional
+ * package and addon load; node:tls otherwise.
+ */
+async function chooseTransport(choice: TransportChoice, notes: string[]): Promise<TransportFactory | undefined> {
+  if (choice === 'node') {
+    notes.push('transport node:tls');
+    return undefined;
+  }
+  try {
+    const { rustlsTransport } = await import('@syncstate/transport-rustls');
+    const factory = rustlsTransport();
+    notes.push('transport rustls (native TLS on all cores)');
+    return factory;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (choice === 'rustls') throw new CliError(ExitCode.runtime, `--transport rustls: ${reason}`, { cause: err });
+    notes.push(`transport node:tls (the rustls transport is not available: ${reason})`);
+    return undefined;
+  }
 }
 
 async function loadTls(options: ServeOptions, paths: ReturnType<typeof dataPaths>, notes: string[]): Promise<{ cert: string; key: string }> {

@@ -53,6 +53,23 @@ describe('syncstate serve', () => {
     expect(wrong.stderr).toContain('rejected the password');
   });
 
+  it('does TLS natively (rustls) by default, on node:tls with --transport node; both serve clients', async () => {
+    for (const [flags, banner] of [
+      [[], 'transport rustls (native TLS on all cores)'],
+      [['--transport', 'rustls'], 'transport rustls (native TLS on all cores)'],
+      [['--transport', 'node'], 'transport node:tls'],
+    ] as const) {
+      const serve = await startServe(['--port', '0', '--memory', ...flags], { cwd: dir.path });
+      const status = await runCli(['status', '-a', serve.address], { cwd: dir.path });
+      const stopped = await serve.stop();
+      expect(stopped.stdout.split('\n')).toContain(banner);
+      expect(status.code).toBe(0);
+    }
+    const wrong = await runCli(['serve', '--transport', 'openssl'], { cwd: dir.path });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("argument 'openssl' is invalid");
+  });
+
   it('refuses a port in use with exit code 1 and a hint, without a stack trace', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -3,31 +3,21 @@
 // against our server and then against the Rust server. Ours must stay
 // correct and flat in memory; what the Rust server does is recorded in its
 // own assertions (set SYNCSTATE_BATTERY_REPORT=1 to print the tallies).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { decodeResponse } from '@syncstate/codec';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKvServer, type KvEvent } from '../examples/ts-server.js';
-import { createSelfSignedCertificate, type SyncStateServer } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createSelfSignedCertificate } from '../src/index.js';
 import { attackArb, outcomes, payloadArb, runAttacks, tally, type Target } from './helpers/battery.js';
 import { hashOf, kvHandler, req } from './helpers/fixtures.js';
 import { startRustServer } from './helpers/rust.js';
-import { closedWithin, request, silentTcp } from './helpers/wire.js';
+import { describeBattery } from './helpers/transport-suite.js';
+import { request, silentTcp } from './helpers/wire.js';
 
 const PASSWORD = 'battery';
 const SEED = 20_240_601;
 const MiB = 1024 * 1024;
 const report = process.env.SYNCSTATE_BATTERY_REPORT === '1';
 const pairs: Array<[string, string]> = [['alpha', '1'], ['beta', '2']];
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-function heapUsed(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 let cert: string;
 let key: string;
@@ -67,67 +57,7 @@ describe('protocol handler under random and mutated payloads', () => {
   }, 30_000);
 });
 
-describe('our TLS server under the battery', () => {
-  let server: SyncStateServer<string, string, KvEvent>;
-
-  beforeAll(async () => {
-    server = await startKvServer({
-      cert,
-      key,
-      password: PASSWORD,
-      limits: {
-        handshakeTimeoutMs: 500,
-        idleTimeoutMs: 500,
-        requestTimeoutMs: 1_000,
-        incorrectPasswordDelayMs: [0, 1],
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
-
-  it('survives thousands of hostile connections and idle ones; answers stay correct; memory stays flat', async () => {
-    const { port } = server.address()!;
-    expect(await request(port, cert, PASSWORD, await req.init(pairs))).toEqual({ type: 'InitSuccess' });
-    const target: Target = { port, ca: cert, password: PASSWORD, knownHash };
-    const attacks = fc.sample(attackArb(target, { maxFrameSize: 16 * MiB, maxOversized: 0xffff_ffff }), {
-      numRuns: 1_500,
-      seed: SEED,
-    });
-    const heapBefore = heapUsed();
-    const idle = await Promise.all(Array.from({ length: 50 }, () => silentTcp(port)));
-    const results = await runAttacks(target, attacks, { concurrency: 8, timeLimitMs: 20_000, attackTimeoutMs: 5_000 });
-    const counts = tally(results);
-    if (report) console.info('ours', results.length, counts);
-    ourOutcomes = outcomes(results);
-
-    expect(results.length).toBeGreaterThan(1_000);
-    // Every connection is answered or closed promptly; never a hang or a garbled answer.
-    expect(results.filter((r) => r.outcome === 'timeout' || r.outcome === 'garbled-answer')).toEqual([]);
-    expect(results.filter((r) => r.outcome === 'error' && r.attack.kind !== 'oversized')).toEqual([]);
-    for (const kind of ['random', 'mutated', 'truncated', 'oversized']) {
-      expect(results.some((r) => r.attack.kind === kind)).toBe(true);
-    }
-    expect(results.filter((r) => r.attack.kind === 'oversized' && r.outcome === 'answered')).toEqual([]);
-    expect((await Promise.all(idle.map((s) => closedWithin(s, 3_000)))).every(Boolean)).toBe(true);
-
-    // Afterwards: a normal client gets correct answers.
-    expect(await request(port, cert, PASSWORD, req.event(knownHash, { type: 'Set', value: ['beta', 'after'] }))).toEqual({
-      type: 'EventInProcess',
-    });
-    const id = await request(port, cert, PASSWORD, req.getUpdateId(knownHash));
-    expect(id?.type).toBe('UpdateId');
-    const m = server.metrics();
-    expect(m.errors.internal).toBeUndefined();
-    expect(m.maps).toBe(1);
-    expect(m.errors['frame-too-large']).toBe(results.filter((r) => r.attack.kind === 'oversized').length);
-    for (let i = 0; i < 50 && server.metrics().connections.active > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(server.metrics().connections.active).toBe(0);
-    expect(heapUsed() - heapBefore).toBeLessThan(24 * MiB);
-  }, 60_000);
-});
+describeBattery(undefined, { seed: SEED, report, onOutcomes: (outcomes) => (ourOutcomes = outcomes) });
 
 describe('the Rust server under the same battery', () => {
   it('is recorded: it survives these frames (oversized claims kept to 32 MiB), holds idle connections, grows while they last', async () => {

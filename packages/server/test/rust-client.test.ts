@@ -9,6 +9,7 @@ import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../e
 import { createSelfSignedCertificate, createServer, type SyncStateServer } from '../src/index.js';
 import { hashOf, kvHandler, memoryLogger, payload, req } from './helpers/fixtures.js';
 import { RustClient } from './helpers/rust.js';
+import { rustClientScenarios } from './helpers/rust-client-scenarios.js';
 import { request } from './helpers/wire.js';
 
 const PASSWORD = 'correct horse';
@@ -157,77 +158,7 @@ describe('Rust client → TypeScript server', () => {
     });
   });
 
-  it('a 10,000-pair map: Init, four SetMany events, and a 10,000-pair diff read whole by the Rust client', async () => {
-    const keys = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, '0'));
-    // Empty values keep the Init request under 64 KiB, the most the Rust client sends (next test).
-    await rust.ok({ op: 'new', id: 'big', pairs: keys.map((k) => [k, '']) });
-    const { hash } = await rust.ok<{ hash: string }>({ op: 'freeze', id: 'big' });
-    for (let part = 0; part < 4; part++) {
-      const pairs = keys.slice(part * 2_500, (part + 1) * 2_500).map((k) => [k, `v-${k}`]);
-      await rust.ok({ op: 'send_event', id: 'big', event: { SetMany: pairs } });
-    }
-    const before = server.metrics();
-    expect(await rust.ok({ op: 'set_update_id', id: 'big', target: '4' })).toEqual({ update_id: '4' });
-    const got = await rust.ok<Got>({ op: 'get', id: 'big' });
-    expect(got.pairs.length).toBe(10_000);
-    expect(got.pairs).toEqual(keys.map((k) => [k, `v-${k}`]));
-    expect(got.hash).toBe(hash);
-    // One answer of 10,000 pairs, well above 64 KiB, written completely.
-    expect(server.metrics().bytesOut - before.bytesOut).toBeGreaterThan(100_000);
-  });
-
-  it('Rust client defect: it sends only the first 64 KiB of a larger request; our server cuts the rest of it off', async () => {
-    const before = server.metrics();
-    const pairs = Array.from({ length: 5_000 }, (_, i) => [`key-${i}`, `value-${i}`]);
-    await rust.ok({ op: 'new', id: 'huge', pairs });
-    const failed = await rust.err({ op: 'freeze', id: 'huge' });
-    expect(failed.debug).toContain('peer closed connection without sending TLS close_notify');
-    const after = server.metrics();
-    expect(after.errors['idle-timeout']! - (before.errors['idle-timeout'] ?? 0)).toBe(1);
-    // The whole GetUpdateId, then the Init's length prefix and its first 64 KiB only.
-    const getUpdateId = 4 + payload(PASSWORD, req.getUpdateId(await hashOf(pairs as Array<[string, string]>))).length;
-    expect(after.bytesIn - before.bytesIn).toBe(getUpdateId + 4 + 65_536);
-    expect(after.maps).toBe(before.maps);
-  });
-
-  it('many Rust clients at once: one map per hash, events applied one at a time, every client served', async () => {
-    const shared: Array<[string, string]> = Array.from({ length: 8 }, (_, i) => [`slot${i}`, 'empty']);
-    const before = server.metrics();
-    const sharedScripts = shared.map(([k], i) => [
-      { op: 'new', id: 's', pairs: shared },
-      { op: 'freeze', id: 's' },
-      { op: 'send_event', id: 's', event: { Set: [k, `client-${i}`] } },
-    ]);
-    const ownScripts = Array.from({ length: 6 }, (_, i) => [
-      { op: 'new', id: 'o', pairs: [['own', `${i}`]] },
-      { op: 'freeze', id: 'o' },
-      { op: 'send_event', id: 'o', event: { Set: ['own', `changed-${i}`] } },
-      { op: 'set_update_id', id: 'o', target: '1' },
-      { op: 'get', id: 'o' },
-    ]);
-    const results = await rust.ok<Array<Array<{ ok?: unknown; err?: string }>>>({
-      op: 'parallel',
-      scripts: [...sharedScripts, ...ownScripts],
-    });
-    for (const script of results) for (const step of script) expect(step).toHaveProperty('ok');
-    for (const [i, script] of results.slice(8).entries()) {
-      expect(script[4]!.ok).toMatchObject({ pairs: [['own', `changed-${i}`]], update_id: '1' });
-    }
-    const after = server.metrics();
-    expect(after.maps - before.maps).toBe(1 + 6);
-    expect(after.responses.InitSuccess - before.responses.InitSuccess).toBe(after.requests.Init - before.requests.Init);
-    // A late client sees all eight events of the shared map.
-    await rust.ok({ op: 'new', id: 'late', pairs: shared });
-    await rust.ok({ op: 'freeze', id: 'late' });
-    expect(await rust.ok({ op: 'set_update_id', id: 'late', target: '8' })).toEqual({ update_id: '8' });
-    expect((await rust.ok<Got>({ op: 'get', id: 'late' })).pairs).toEqual(
-      shared.map(([k], i) => [k, `client-${i}`]).sort(),
-    );
-  });
-
-  it('runs the README example (fixtures client.rs `example`) against the README server', async () => {
-    expect(await rust.ok({ op: 'example' })).toEqual({ pairs: [['greeting', 'hi from Rust']], update_id: '1' });
-  });
+  rustClientScenarios(() => ({ server, rust, password: PASSWORD }));
 });
 
 describe('TLS versions', () => {

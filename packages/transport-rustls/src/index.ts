@@ -1,0 +1,3 @@
+export { rustlsTransport, type RustlsTransportOptions } from './transport.js';
+export { addonPath, isAvailable } from './addon.js';
+export { AddonUnavailableError, UnsupportedTlsOptionError } from './errors.js';
