@@ -5,7 +5,8 @@
 // (ECDSA P-256), password and map on both servers, run one after the other,
 // cell by cell, on the same machine. The servers and the generator share its
 // cores (2 on the reference machine): the generator's own CPU is part of
-// every number, equally for both servers.
+// every number, equally for both servers. Every server gets the same
+// discarded warm-up load first.
 //
 // Workloads: GetUpdateId, and GetDiff(0 → 10) of a 1,000-pair map that has
 // had 10 updates (~20 KB answer: what a new client downloads), each with 1,
@@ -34,6 +35,8 @@ const UPDATES = 10;
 const CONCURRENCY = [1, 16, 64];
 const WARMUP_MS = 300;
 const DURATION_MS = 1500;
+/** Once per server and workload, before any cell. */
+const SERVER_WARMUP_MS = 1500;
 /** Each cell runs ours, Rust, ours, Rust and keeps each server's better run: background load on a shared machine hits both alike. */
 const ROUNDS = 2;
 
@@ -104,10 +107,18 @@ async function prepareMap(port: number, ca: string, password: string): Promise<s
   return Buffer.from(hash).toString('hex');
 }
 
-function load(target: Target, caPath: string, password: string, request: 'get-update-id' | 'get-diff', concurrency: number, resume = false): LoadResult {
+function load(
+  target: Target,
+  caPath: string,
+  password: string,
+  request: 'get-update-id' | 'get-diff',
+  concurrency: number,
+  resume = false,
+  durationMs = DURATION_MS,
+): LoadResult {
   const args = ['server', '--port', String(target.port), '--ca', caPath, '--password', password, '--hash', target.hash, '--request', request];
   if (request === 'get-diff') args.push('--from', '0', '--upto', String(UPDATES));
-  args.push('--concurrency', String(concurrency), '--warmup-ms', String(WARMUP_MS), '--duration-ms', String(DURATION_MS));
+  args.push('--concurrency', String(concurrency), '--warmup-ms', String(WARMUP_MS), '--duration-ms', String(durationMs));
   if (resume) args.push('--resume');
   const result = runRustBench<LoadResult>(args);
   if (result.errors > 0 || result.requests === 0) {
@@ -155,6 +166,12 @@ export async function run(): Promise<BenchRecord[]> {
     stops.push(stopper(nodeTls.child));
     const nodePort = Number(nodeTls.match[1]);
     const onNode: Target = { name: 'ts', port: nodePort, hash: await prepareMap(nodePort, ca, password) };
+
+    // Warm-up, discarded: a few seconds of both workloads on every server before the first cell, so
+    // that the first cells do not measure our JIT compiling the request path (nor cold caches on either).
+    for (const target of [ts, rs, onNode]) {
+      for (const request of ['get-update-id', 'get-diff'] as const) load(target, caPath, password, request, 16, false, SERVER_WARMUP_MS);
+    }
 
     /** Interleaved rounds; each server's run with the most requests/s. */
     const cell = (request: 'get-update-id' | 'get-diff', c: number, resume = false): [LoadResult, LoadResult] => {

@@ -110,6 +110,22 @@ describe('options', () => {
     expect(server.metrics().errors['tls-error']).toBe(1);
   });
 
+  it('prefers the SHA-256 suites (cheaper handshakes) even when the client lists AES-256-GCM-SHA384 first', async () => {
+    const server = serverWith({ cert, key });
+    const { port } = await server.listen();
+    const cipher = (version: 'TLSv1.2' | 'TLSv1.3', ciphers: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connectTls({ host: '127.0.0.1', port, ca: cert, minVersion: version, maxVersion: version, ciphers });
+        socket.once('secureConnect', () => (resolve(socket.getCipher().standardName), socket.destroy()));
+        socket.once('error', reject);
+      });
+    expect(await cipher('TLSv1.3', 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256')).toBe('TLS_AES_128_GCM_SHA256');
+    expect(await cipher('TLSv1.2', 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256')).toBe('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    // A client that offers only AES-256 still gets it.
+    expect(await cipher('TLSv1.3', 'TLS_AES_256_GCM_SHA384')).toBe('TLS_AES_256_GCM_SHA384');
+    await server.close();
+  });
+
   it('refuses TLS versions rustls does not speak, or none at all', () => {
     expect(() => serverWith({ cert, key, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' })).toThrow(UnsupportedTlsOptionError);
     expect(() => serverWith({ cert, key, maxVersion: 'TLSv1.1' })).toThrow(UnsupportedTlsOptionError);
