@@ -109,9 +109,9 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
 }
 
 /**
- * The rustls transport (TLS on a thread pool: several times the connections
- * per second of node:tls) when asked for or, with 'auto', when its optional
- * package and addon load; node:tls otherwise.
+ * The rustls transport (TLS on a thread pool: about twice the requests per
+ * second of node:tls, BENCHMARKS.md) when asked for or, with 'auto', when its
+ * optional package and addon load; node:tls otherwise.
  */
 async function chooseTransport(choice: TransportChoice, notes: string[]): Promise<TransportFactory | undefined> {
   if (choice === 'node') {

@@ -88,7 +88,10 @@ export interface ProtocolOptions<K, V, E> {
 }
 
 export interface ServerOptions<K, V, E> extends ProtocolOptions<K, V, E> {
-  /** node:tls server options; `cert` and `key` are required. TLS 1.2 and 1.3 are accepted by default. */
+  /**
+   * node:tls server options; `cert` and `key` are required. TLS 1.2 and 1.3 are accepted by default.
+   * The rustls transport takes `cert`, `key`, `minVersion` and `maxVersion` only.
+   */
   tls: TlsOptions;
   /** Default 127.0.0.1. */
   host?: string | undefined;

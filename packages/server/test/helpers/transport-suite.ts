@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect as connectTls } from 'node:tls';
 import fc from 'fast-check';
-import { kinds } from '@syncstate/core';
+import { decodeDiffEntries, kinds } from '@syncstate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent, kvHook, startKvServer, type KvEvent } from '../../examples/ts-server.js';
 import {
@@ -114,6 +114,19 @@ export function describeTransport(transport: TransportFactory | undefined): void
       expect(await inFlight).toEqual({ type: 'InitSuccess' });
       await closed;
       expect(server.metrics().connections.active).toBe(0);
+    });
+
+    it('reads a multi-megabyte request and writes a multi-megabyte answer whole', async () => {
+      const server = kvServer();
+      const { port } = await server.listen();
+      const big: Array<[string, string]> = Array.from({ length: 60_000 }, (_, i) => [`key-${i}`, `value-${i}`.padEnd(40, '.')]);
+      const init = await req.init(big);
+      expect(frameRequest(PASSWORD, init).length).toBeGreaterThan(2 * MiB);
+      expect(await request(port, cert, PASSWORD, init)).toEqual({ type: 'InitSuccess' });
+      const answer = await request(port, cert, PASSWORD, req.getDiff(await hashOf(big), 0n, 0n));
+      expect(answer?.type).toBe('Diff');
+      expect(decodeDiffEntries((answer as { encodedDiff: Uint8Array }).encodedDiff, kinds.string, kinds.string)).toHaveLength(60_000);
+      await server.close();
     });
 
     it('counts requests, responses, bytes and connections', async () => {
