@@ -20,6 +20,7 @@ export type ServerErrorCode =
   | 'event-queue-full'
   | 'hook-failed'
   | 'hook-timeout'
+  | 'hook-expired'
   | 'storage-failed'
   | 'server-closed'
   | 'internal';
@@ -87,6 +88,18 @@ export class HookError extends ServerError {
   constructor(hookIndex: number, message: string, options?: { cause?: unknown }) {
     super('hook-failed', message, options);
     this.hookIndex = hookIndex;
+  }
+}
+
+/**
+ * A hook used its map after its run ended: it timed out and kept going, or
+ * kept a reference for later. Refused, so that every change to a map happens
+ * in its turn and is stored before anyone can read it.
+ */
+export class HookExpiredError extends ServerError {
+  override name = 'HookExpiredError';
+  constructor(what: string) {
+    super('hook-expired', `${what} used its map after its run ended (timed out, or kept a reference); refused`);
   }
 }
 

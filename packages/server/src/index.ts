@@ -20,6 +20,7 @@ export {
   errorMessage,
   FrameTooLargeError,
   HookError,
+  HookExpiredError,
   ProtocolError,
   ServerClosedError,
   ServerError,

@@ -1,10 +1,10 @@
 // The protocol handler without sockets: every request answered as the Rust
 // server answers it (PROTOCOL section 6), and where Rust is broken, better.
 import { encodeRequestWrapper } from '@syncstate/codec';
-import { decodeDiffEntries, kinds, U64_MAX, type StateMap } from '@syncstate/core';
+import { decodeDiffEntries, kinds, U64_MAX, type Modification, type StateMap } from '@syncstate/core';
 import { describe, expect, it } from 'vitest';
 import { kvHook, type KvEvent } from '../examples/ts-server.js';
-import { type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
+import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
 import { MemoryStorage } from '../src/registry/storage.js';
 import { collect, duplexPair, frame, unframe } from './helpers/duplex-pair.js';
 import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req } from './helpers/fixtures.js';
@@ -41,12 +41,11 @@ describe('GetUpdateId', () => {
 
 describe('Init', () => {
   it('builds the master map from the init data, frozen under the claimed hash', async () => {
-    let seen: StateMap<string, string> | undefined;
-    const { ask, hash } = await withMap({ initHooks: [(map) => void (seen = map)] });
-    expect(seen!.isMaster).toBe(true);
-    expect(seen!.isFrozen()).toBe(true);
-    expect([...seen!.hash()!]).toEqual([...hash]);
-    expect([...seen!.entries()].sort()).toEqual(pairs);
+    let seen: { isMaster: boolean; frozen: boolean; hash: number[]; entries: Array<[string, string]> } | undefined;
+    const look = (map: StateMap<string, string>) =>
+      void (seen = { isMaster: map.isMaster, frozen: map.isFrozen(), hash: [...map.hash()!], entries: [...map.entries()].sort() });
+    const { ask, hash } = await withMap({ initHooks: [look] });
+    expect(seen).toEqual({ isMaster: true, frozen: true, hash: [...hash], entries: pairs });
     expect(await ask(req.getDiff(hash, 0n, 0n))).toMatchObject({ type: 'Diff', isFull: false });
   });
 
@@ -242,6 +241,57 @@ describe('Event', () => {
     expect(h.metrics()).toMatchObject({ hookFailures: 1, errors: { 'hook-timeout': 1 } });
   });
 
+  it('a hook that times out and then changes its map is refused: nothing changes behind the queue or the storage', async () => {
+    const logger = memoryLogger();
+    let late: unknown;
+    const { ask, h, hash } = await withMap({
+      logger,
+      limits: { hookTimeoutMs: 30 },
+      hooks: [
+        async (map, event) => {
+          if (event.type !== 'Noop') return kvHook(map, event, { hash, hashHex: '' });
+          await new Promise((r) => setTimeout(r, 80)); // past hookTimeoutMs: no longer awaited
+          try {
+            map.set('a', 'too late');
+          } catch (err) {
+            late = err;
+          }
+        },
+      ],
+    });
+    await ask(req.event(hash, { type: 'Noop' }));
+    await ask(req.event(hash, { type: 'Set', value: ['b', 'in its turn'] }));
+    await h.idle();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(late).toBeInstanceOf(HookExpiredError);
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
+    const diff = await ask(req.getDiff(hash, 0n, 1n));
+    const values = new Map(decodeDiffEntries((diff as { encodedDiff: Uint8Array }).encodedDiff, kinds.string, kinds.string));
+    expect([values.get('a'), values.get('b')]).toEqual(['1', 'in its turn']);
+    expect(h.metrics().errors).toMatchObject({ 'hook-timeout': 1, 'hook-expired': 1 });
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.msg)).toContain('hook used its map after its run ended; refused');
+  });
+
+  it('a map (or a modification) kept by a hook for later is refused after the hook returned', async () => {
+    let kept: StateMap<string, string> | undefined;
+    let pending: Modification<string, string> | undefined;
+    const { ask, h, hash } = await withMap({
+      hooks: [
+        (map) => {
+          kept = map;
+          pending = map.beginModification().set('a', 'staged in the run');
+        },
+      ],
+    });
+    await ask(req.event(hash, { type: 'Noop' }));
+    await h.idle();
+    expect(() => kept!.set('a', 'later')).toThrow(HookExpiredError);
+    expect(() => kept!.size).toThrow(HookExpiredError);
+    expect(() => pending!.commit()).toThrow(HookExpiredError);
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 0n });
+    expect(h.metrics().errors).toEqual({ 'hook-expired': 1 }); // counted once per run
+  });
+
   it('closes without an answer for an undecodable event; the map is unaffected', async () => {
     const { ask, h, hash } = await withMap();
     expect(await ask(req.rawEvent(hash, Uint8Array.of(9)))).toBeNull(); // variant 9 does not exist
@@ -312,10 +362,16 @@ describe('GetDiff', () => {
   });
 
   it('with maxHistory, answers requests from before the kept history with a full diff, others unchanged', async () => {
-    let boundedMap: StateMap<string, string> | undefined;
-    const bounded = await withHistory(10, { limits: { maxHistory: 3 }, initHooks: [(map) => void (boundedMap = map)] });
+    // A Noop event's hook reports the master map's history length (a hook sees the map only during its run).
+    let historySize: number | undefined;
+    const recordOnNoop: EventHook<string, string, KvEvent> = (map, event, context) =>
+      event.type === 'Noop' ? void (historySize = map.historySize) : kvHook(map, event, context);
+    const bounded = await withHistory(10, { limits: { maxHistory: 3 }, hooks: [recordOnNoop] });
     const unbounded = await withHistory(10);
-    expect(boundedMap!.historySize).toBe(3); // dropped from memory, not only hidden
+    expect(await bounded.diff(10n, 10n)).toMatchObject({ upto: 10n }); // a read: pending changes stored, history trimmed
+    await bounded.ask(req.event(bounded.hash, { type: 'Noop' }));
+    await bounded.h.idle();
+    expect(historySize).toBe(3); // dropped from memory, not only hidden
     // Kept: (7→8), (8→9), (9→10).
     for (const [from, upto] of [
       [7n, 10n],

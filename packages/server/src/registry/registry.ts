@@ -18,6 +18,7 @@ import { decodeInitData, type Diff, type Kind, StateMap } from '@syncstate/core'
 import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
 import type { EventHook, HookContext, InitHook, Logger, ServerLimits } from '../limits/options.js';
 import type { Metrics } from '../metrics.js';
+import { startHookRun, type HookRun } from './hook-handle.js';
 import { changesSince, historyFloor } from './history.js';
 import { SerialQueue } from './queue.js';
 import type { MapStorage } from './storage.js';
@@ -248,12 +249,15 @@ export class MapRegistry<K, V, E> {
     }
     const context: HookContext = { hash: hash.slice(), hashHex };
     for (const [index, hook] of initHooks.entries()) {
+      const run = this.#startHookRun(map, hashHex, index, 'init hook');
       try {
-        await withTimeout(() => hook(map, context), this.#options.limits.hookTimeoutMs, `init hook ${index}`);
+        await withTimeout(() => hook(run.map, context), this.#options.limits.hookTimeoutMs, `init hook ${index}`);
       } catch (err) {
         metrics.initFailures++;
         logger.warn({ err, hash: hashHex, hookIndex: index }, 'init hook refused the map');
         return { type: 'InitFailure', errorMessage: errorMessage(err) };
+      } finally {
+        run.expire();
       }
     }
     try {
@@ -269,8 +273,9 @@ export class MapRegistry<K, V, E> {
   async #runEventHooks(entry: Entry<K, V>, event: E): Promise<void> {
     const { hooks, logger, metrics, limits } = this.#options;
     for (const [index, hook] of hooks.entries()) {
+      const run = this.#startHookRun(entry.map, entry.context.hashHex, index, 'hook');
       try {
-        await withTimeout(() => hook(entry.map, event, entry.context), limits.hookTimeoutMs, `hook ${index}`);
+        await withTimeout(() => hook(run.map, event, entry.context), limits.hookTimeoutMs, `hook ${index}`);
       } catch (err) {
         metrics.hookFailures++;
         const failure =
@@ -280,8 +285,19 @@ export class MapRegistry<K, V, E> {
           { err: failure, hash: entry.context.hashHex, hookIndex: index, event: describeEvent(event) },
           'event hook failed; continuing with the next hook',
         );
+      } finally {
+        run.expire();
       }
     }
+  }
+
+  /** A hook's view of `map`, refused once the run ends (see hook-handle.ts); late uses are logged and counted. */
+  #startHookRun(map: StateMap<K, V>, hashHex: string, index: number, kind: 'hook' | 'init hook'): HookRun<K, V> {
+    const { logger, metrics } = this.#options;
+    return startHookRun(map, `${kind} ${index} of map ${hashHex}`, (err) => {
+      metrics.error(err.code);
+      logger.warn({ err, hash: hashHex, hookIndex: index }, `${kind} used its map after its run ended; refused`);
+    });
   }
 
   /** Stores changes that events left for a later task, before a read can see them. */
