@@ -37,6 +37,25 @@ export interface ConnectionOptions {
 /** Returns the answer's payload, or null to close without answering (as Rust does for undecodable input). */
 export type Responder = (payload: Uint8Array) => Promise<Uint8Array | null>;
 
+/**
+ * `respond(payload)`, never rejecting: a failing responder is counted as
+ * 'internal', logged, and answered with null (close without answering).
+ * Every transport goes through here.
+ */
+export async function respondOrClose(
+  respond: Responder,
+  payload: Uint8Array,
+  context: { metrics: Metrics; logger: Logger; peer?: string | undefined },
+): Promise<Uint8Array | null> {
+  try {
+    return await respond(payload);
+  } catch (err) {
+    context.metrics.error('internal');
+    context.logger.error({ err, peer: context.peer }, 'request handler failed; closing without an answer');
+    return null;
+  }
+}
+
 /** Chunk size of response writes: large answers go out piecewise so backpressure is honoured. */
 const WRITE_CHUNK = 64 * 1024;
 
@@ -111,11 +130,7 @@ export function serveConnection(stream: Duplex, respond: Responder, options: Con
       stream.pause();
       let response: Uint8Array | null;
       try {
-        response = await respond(payload);
-      } catch (err) {
-        metrics.error('internal');
-        logger.error({ err, peer: options.peer }, 'request handler failed; closing without an answer');
-        response = null;
+        response = await respondOrClose(respond, payload, options);
       } finally {
         chunks.length = 0;
         releaseBudget();

@@ -4,6 +4,7 @@
  * (listen, ready, address, metrics, close).
  */
 import type { AddressInfo } from 'node:net';
+import { respondOrClose } from './connection.js';
 import { ServerClosedError } from './errors.js';
 import { ProtocolHandler } from './handler.js';
 import type { ServerOptions } from './limits/options.js';
@@ -38,15 +39,7 @@ export class SyncStateServer<K, V, E> {
       logger,
       metrics,
       handle: (stream, info) => handler.handle(stream, info),
-      respond: async (payload, peer) => {
-        try {
-          return await handler.respond(payload, peer);
-        } catch (err) {
-          metrics.error('internal');
-          logger.error({ err, peer }, 'request handler failed; closing without an answer');
-          return null;
-        }
-      },
+      respond: (payload, peer) => respondOrClose((p) => handler.respond(p, peer), payload, { metrics, logger, peer }),
     });
   }
 
