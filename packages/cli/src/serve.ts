@@ -4,7 +4,7 @@
  * events or a hooks module, and durable storage unless --memory.
  */
 import { kinds } from '@syncstate/core';
-import { createServer, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate/server';
+import { createServer, nodeTlsTransport, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate/server';
 import {
   certificateDaysLeft,
   dataPaths,
@@ -114,10 +114,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
  * optional package and addon load; node:tls otherwise.
  */
 async function chooseTransport(choice: TransportChoice, notes: string[]): Promise<TransportFactory | undefined> {
-  if (choice === 'node') {
-    notes.push('transport node:tls');
-    return undefined;
-  }
+  if (choice === 'node') return nodeTlsWithQuickAck(notes);
   try {
     const { rustlsTransport } = await import('@syncstate/transport-rustls');
     const factory = rustlsTransport();
@@ -129,6 +126,21 @@ async function chooseTransport(choice: TransportChoice, notes: string[]): Promis
     notes.push(`transport node:tls (the rustls transport is not available: ${reason})`);
     return undefined;
   }
+}
+
+/** node:tls, with TCP_QUICKACK from the rustls addon where it loads (NodeTlsOptions.quickAck says why). */
+async function nodeTlsWithQuickAck(notes: string[]): Promise<TransportFactory | undefined> {
+  try {
+    const { tcpQuickAck, isAvailable } = await import('@syncstate/transport-rustls');
+    if (isAvailable()) {
+      notes.push('transport node:tls');
+      return (context) => nodeTlsTransport(context, { quickAck: tcpQuickAck });
+    }
+  } catch {
+    // The optional package is not installed.
+  }
+  notes.push('transport node:tls (without TCP_QUICKACK: the rustls addon is not available)');
+  return undefined;
 }
 
 async function loadTls(options: ServeOptions, paths: ReturnType<typeof dataPaths>, notes: string[]): Promise<{ cert: string; key: string }> {

@@ -1,7 +1,7 @@
 export { createSelfSignedCertificate, type CertificateAndKey, type SelfSignedOptions } from './certificate.js';
 export { createServer, SyncStateServer } from './server.js';
 export { ProtocolHandler, type ConnectionInfo } from './handler.js';
-export { nodeTlsTransport } from './transport/node-tls.js';
+export { nodeTlsTransport, type NodeTlsOptions } from './transport/node-tls.js';
 export type { Transport, TransportContext, TransportFactory, TransportStats } from './transport/transport.js';
 export {
   defaultLimits,

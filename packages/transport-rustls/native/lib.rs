@@ -26,7 +26,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::time::{timeout, timeout_at, Instant};
@@ -508,6 +508,9 @@ async fn serve(
         },
     };
 
+    // The handshake ended with our data (tickets, or the server Finished) sent right after
+    // the peer's: Linux now delays its ACKs. See quick_ack.
+    quick_ack(tls.get_ref().0);
     let payload = read_frame(&mut tls, shared).await?;
     let reserved = payload.len() as u64;
     let answered = ask_javascript(shared, payload, peer, tls).await;
@@ -549,11 +552,46 @@ async fn draining(
     }
 }
 
+/// Makes the kernel acknowledge what the peer sends at once, and sends an
+/// acknowledgement it was holding back.
+///
+/// The crate's `TcpStateRemote` leaves Nagle's algorithm on and writes a
+/// request in two `write` calls (length, then body: docs/protocol.md, "The
+/// clients"). Its body waits until our side acknowledges the length. Linux
+/// delays that acknowledgement by 40 ms once it has seen us answer quickly (its
+/// "pingpong" mode, which the handshake turns on), and this server sends nothing
+/// while it waits for the body: every request would stall 40 ms. TCP_QUICKACK
+/// leaves that mode until we send again, so it is set again before every read.
+/// Elsewhere than Linux: nothing to do here.
+fn quick_ack(tcp: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = tcp;
+}
+
+/// `quick_ack` for a socket Node owns (node:tls connections): `fd` is its descriptor.
+#[napi]
+pub fn set_tcp_quick_ack(fd: i32) -> Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::BorrowedFd;
+        if fd < 0 {
+            return Err(Error::from_reason("not an open socket"));
+        }
+        // SAFETY: the descriptor stays open for this call: Node's socket holds it.
+        let socket = unsafe { BorrowedFd::borrow_raw(fd) };
+        socket2::SockRef::from(&socket)
+            .set_tcp_quickack(true)
+            .map_err(|e| Error::from_reason(format!("TCP_QUICKACK: {e}")))?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = fd;
+    Ok(())
+}
+
 /// Reads `u32 BE length + payload` within the request and idle timeouts, buffering against the shared budget.
-async fn read_frame<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    shared: &Shared,
-) -> std::result::Result<Vec<u8>, Failure> {
+async fn read_frame(stream: &mut Tls, shared: &Shared) -> std::result::Result<Vec<u8>, Failure> {
     let limits = &shared.limits;
     let deadline = Instant::now() + limits.request;
     let mut header = [0u8; 4];
@@ -587,12 +625,13 @@ async fn read_frame<S: AsyncRead + Unpin>(
 }
 
 /// One read of at least one byte, or the failure that ends the request.
-async fn read_some<S: AsyncRead + Unpin>(
-    stream: &mut S,
+async fn read_some(
+    stream: &mut Tls,
     buf: &mut [u8],
     deadline: Instant,
     shared: &Shared,
 ) -> std::result::Result<usize, Failure> {
+    quick_ack(stream.get_ref().0);
     let idle_deadline = Instant::now() + shared.limits.idle;
     let until = deadline.min(idle_deadline);
     let n = tokio::select! {

@@ -49,6 +49,8 @@ export interface Addon {
     options: ListenOptions,
     onRequest: (id: number, payload: Buffer, peer: string) => void,
   ) => RustlsListener;
+  /** TCP_QUICKACK on the socket with this descriptor (Linux; elsewhere nothing). */
+  setTcpQuickAck(fd: number): void;
 }
 
 export const addonPath = fileURLToPath(

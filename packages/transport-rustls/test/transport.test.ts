@@ -5,14 +5,14 @@ import { connect as connectTls } from 'node:tls';
 import { encode } from '@syncstate/codec';
 import { kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
-import { createSelfSignedCertificate, createServer, type SyncStateServer } from '@syncstate/server';
+import { createSelfSignedCertificate, createServer, nodeTlsTransport, type SyncStateServer } from '@syncstate/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent, startKvServer, type KvEvent } from '../../server/examples/ts-server.js';
 import { RustClient } from '../../server/test/helpers/rust.js';
-import { rustClientScenarios } from '../../server/test/helpers/rust-client-scenarios.js';
+import { noDelayedAckStallScenario, rustClientScenarios } from '../../server/test/helpers/rust-client-scenarios.js';
 import { describeBattery, describeTransport } from '../../server/test/helpers/transport-suite.js';
 import { request } from '../../server/test/helpers/wire.js';
-import { isAvailable, rustlsTransport, UnsupportedTlsOptionError } from '../src/index.js';
+import { isAvailable, rustlsTransport, tcpQuickAck, UnsupportedTlsOptionError } from '../src/index.js';
 
 const PASSWORD = 'correct horse';
 
@@ -50,6 +50,7 @@ describe('live', () => {
   });
 
   rustClientScenarios(() => ({ server, rust, password: PASSWORD }));
+  noDelayedAckStallScenario(() => ({ rust }));
 
   it('our TypeScript client syncs through it: init, an event, the hook\'s change pulled back', async () => {
     const remote = new TcpStateRemote({ port: server.address()!.port, tls: { ca: cert }, password: PASSWORD, key: kinds.string, value: kinds.string });
@@ -130,4 +131,26 @@ describe('options', () => {
     expect(() => serverWith({ cert, key, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' })).toThrow(UnsupportedTlsOptionError);
     expect(() => serverWith({ cert, key, maxVersion: 'TLSv1.1' })).toThrow(UnsupportedTlsOptionError);
   });
+});
+
+describe('tcpQuickAck: node:tls with the addon setting TCP_QUICKACK', () => {
+  let server: SyncStateServer<string, string, KvEvent>;
+  let rust: RustClient;
+
+  beforeAll(async () => {
+    const { cert, key } = await createSelfSignedCertificate();
+    server = await startKvServer({ cert, key, password: PASSWORD, transport: (context) => nodeTlsTransport(context, { quickAck: tcpQuickAck }) });
+    rust = RustClient.start({ port: server.address()!.port, rootCert: cert, password: PASSWORD });
+  });
+
+  afterAll(async () => {
+    await rust?.close();
+    await server?.close();
+  });
+
+  it('runs on node:tls', () => {
+    expect(server.transport).toBe('node:tls');
+  });
+
+  noDelayedAckStallScenario(() => ({ rust }));
 });

@@ -9,8 +9,20 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Transport, TransportContext } from './transport.js';
 
-export function nodeTlsTransport(context: TransportContext): Transport {
-  return new NodeTlsTransport(context);
+export interface NodeTlsOptions {
+  /**
+   * Sets TCP_QUICKACK on a connection's socket (Node has no API for it; pass
+   * `tcpQuickAck` of @syncstate/transport-rustls). Without it, on Linux, a
+   * client that leaves Nagle's algorithm on and writes a request in two pieces,
+   * as syncstate's own Rust client does, waits about 40 ms per request for a
+   * delayed acknowledgement of its first piece (docs/protocol.md, "The clients").
+   */
+  quickAck?: ((socket: Socket) => void) | undefined;
+}
+
+/** The default transport; `(context) => nodeTlsTransport(context, options)` to pass options. */
+export function nodeTlsTransport(context: TransportContext, options: NodeTlsOptions = {}): Transport {
+  return new NodeTlsTransport(context, options);
 }
 
 class NodeTlsTransport implements Transport {
@@ -22,9 +34,16 @@ class NodeTlsTransport implements Transport {
   readonly #sockets = new Map<string, { socket: Socket; secure: boolean }>();
   readonly #served = new Set<Promise<void>>();
 
-  constructor(context: TransportContext) {
+  constructor(context: TransportContext, options: NodeTlsOptions) {
     this.#context = context;
     const { limits, logger, metrics } = context;
+    let quickAck = options.quickAck;
+    if (quickAck === undefined && process.platform === 'linux') {
+      logger.warn(
+        { transport: 'node:tls' },
+        'node:tls without quickAck: clients that leave Nagle on (syncstate\'s Rust client) may wait 40 ms per request; see NodeTlsOptions.quickAck',
+      );
+    }
     // Every open connection listens for close(); each removes its listener when it ends.
     setMaxListeners(0, this.#abort.signal);
 
@@ -60,7 +79,16 @@ class NodeTlsTransport implements Transport {
     this.#tls.on('secureConnection', (socket: TLSSocket) => {
       const peer = peerOf(socket);
       const raw = this.#sockets.get(peer);
-      if (raw !== undefined) raw.secure = true;
+      if (raw !== undefined) {
+        raw.secure = true;
+        // The handshake's last flight has just left, so Linux now holds acknowledgements back.
+        try {
+          quickAck?.(raw.socket);
+        } catch (err) {
+          logger.warn({ err }, 'quickAck failed; connections go on without it');
+          quickAck = undefined;
+        }
+      }
       logger.debug({ peer, protocol: socket.getProtocol() }, 'TLS connection');
       const served = context.handle(socket, { peer, signal: this.#abort.signal });
       this.#served.add(served);

@@ -92,3 +92,28 @@ export function rustClientScenarios(
     expect(await rust.ok({ op: 'example' })).toEqual({ pairs: [['greeting', 'hi from Rust']], update_id: '1' });
   });
 }
+
+let timedMaps = 0;
+
+/**
+ * The crate's client leaves Nagle on and writes a request in two pieces, so a
+ * server that lets Linux delay its acknowledgements makes it wait ~40 ms per
+ * request (docs/protocol.md, "The clients"). A guard against that gross stall
+ * (a median of 40+ ms against well under 5 ms), not a timing benchmark.
+ */
+export function noDelayedAckStallScenario(live: () => { rust: RustClient }): void {
+  it('the Rust client is answered without waiting on a delayed-ACK timer: median under 15 ms over 30 sequential requests of each kind', async () => {
+    const { rust } = live();
+    const id = `timed-${timedMaps++}`;
+    // Keys `key-i`: the fixture's timed events set them in turn.
+    await rust.ok({ op: 'new', id, pairs: Array.from({ length: 20 }, (_, i) => [`key-${i}`, `value-${i}`]) });
+    await rust.ok({ op: 'freeze', id });
+    const medians: Record<string, number> = {};
+    for (const request of ['get-update-id', 'event', 'get-diff']) {
+      const { us } = await rust.ok<{ us: number[] }>({ op: 'time', id, request, count: 30 });
+      expect(us).toHaveLength(30);
+      medians[request] = [...us].sort((a, b) => a - b)[15]! / 1000;
+    }
+    expect(Math.max(...Object.values(medians)), `median ms by request: ${JSON.stringify(medians)}`).toBeLessThan(15);
+  });
+}
