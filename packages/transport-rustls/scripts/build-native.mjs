@@ -3,7 +3,7 @@
 // --quiet: cargo's errors only. --optional: without cargo, say so and exit 0
 // (`pnpm start` then serves on node:tls).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -22,6 +22,14 @@ const library = {
 if (library === undefined) throw new Error(`no addon build for platform ${process.platform}`);
 const targetDir = process.env.CARGO_TARGET_DIR ?? `${packageDir}target`;
 const outDir = `${packageDir}prebuilds/${process.platform}-${process.arch}`;
+const built = `${targetDir}/release/${library}`;
+const addon = `${outDir}/transport-rustls.node`;
 mkdirSync(outDir, { recursive: true });
-copyFileSync(`${targetDir}/release/${library}`, `${outDir}/transport-rustls.node`);
-if (!quiet) console.log(`addon: ${outDir}/transport-rustls.node`);
+// Processes running now (a server, another test run) have the addon mapped: writing over it in place
+// makes them crash. An unchanged build leaves the file alone; a new one replaces it by rename.
+if (!existsSync(addon) || !readFileSync(addon).equals(readFileSync(built))) {
+  const next = `${addon}.${process.pid}.tmp`;
+  copyFileSync(built, next);
+  renameSync(next, addon);
+}
+if (!quiet) console.log(`addon: ${addon}`);
