@@ -8,7 +8,12 @@ import type { BenchRecord, BenchSuite } from './harness.ts';
 import { fixturesDir } from './harness.ts';
 
 const only = process.argv.slice(2);
+// What the suites run, built first (a fresh clone has neither): the Rust fixture program, and the
+// rustls transport's addon, which `syncstate serve` uses.
 execFileSync('cargo', ['build', '--release', '--locked', '--quiet'], { cwd: fixturesDir, stdio: 'inherit' });
+execFileSync(process.execPath, [fileURLToPath(new URL('../packages/transport-rustls/scripts/build-native.mjs', import.meta.url)), '--quiet'], {
+  stdio: 'inherit',
+});
 
 const suitesDir = fileURLToPath(new URL('./suites/', import.meta.url));
 const records: BenchRecord[] = [];

@@ -17,6 +17,15 @@
 // `syncstate serve` uses the rustls transport by default (TLS natively, on a
 // thread pool); for context the same server on node:tls (`--transport node`)
 // runs GetUpdateId under the same load.
+//
+// That generator is friendlier than the clients people run (TCP_NODELAY, one
+// write per frame). So the goals are measured with the clients people run:
+// the crate's own `TcpStateRemote` through its public API (fixtures
+// `bench remote`: Nagle on, two writes per request, TLS resumption as rustls
+// does it) for GetUpdateId (`Remote::init` of a known map), Event
+// (`send_event`) and GetDiff (`fetch_updates(0, 1)`) at 1, 16 and 64 clients;
+// and our TypeScript client (`TcpStateRemote` of @syncstate/remote), one
+// request at a time, against the Rust client on the same server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,6 +63,26 @@ interface LoadResult {
   exchangeMeanUs: number;
 }
 
+/** What `bench remote` prints (the crate's own client as the load). */
+interface RemoteResult {
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+}
+
+type RealRequest = 'get-update-id' | 'event' | 'get-diff';
+const REAL_REQUESTS: Array<[RealRequest, string]> = [
+  ['get-update-id', 'GetUpdateId'],
+  ['get-diff', 'GetDiff(0, 1)'],
+  ['event', 'Event'],
+];
+/** Sequential requests of our TypeScript client per server, after as many discarded. */
+const TS_CLIENT_REQUESTS = 1000;
+
 interface Target {
   name: 'ts' | 'rust';
   port: number;
@@ -67,13 +96,21 @@ const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).h
 function startChild(command: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)));
   return new Promise((resolve, reject) => {
+    let listening = false;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const match = pattern.exec(line);
-      if (match) resolve({ child, match });
+      if (match && !listening) {
+        listening = true;
+        resolve({ child, match });
+      }
     });
-    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${stderr}`)));
+    child.once('exit', (code, signal) => {
+      if (!listening) reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${stderr}`));
+      // Stopped by the suite with SIGTERM; anything else is a crash worth seeing.
+      else if (signal !== 'SIGTERM') console.error(`${command} ${args.join(' ')} exited (${code ?? signal}) while measured: ${stderr}`);
+    });
   });
 }
 
@@ -125,6 +162,36 @@ function load(
     throw new Error(`${target.name} ${request} c=${concurrency}: ${result.errors} errors of ${result.requests + result.errors}, first: ${result.firstError}`);
   }
   return result;
+}
+
+function clients(c: number): string {
+  return `${c} client${c === 1 ? '' : 's'}`;
+}
+
+/** The crate's own client (`TcpStateRemote` through its public API) as the load. */
+function realClientLoad(target: Target, caPath: string, password: string, request: RealRequest, concurrency: number): RemoteResult {
+  const args = ['remote', '--port', String(target.port), '--ca', caPath, '--password', password, '--request', request, '--pairs', String(PAIRS)];
+  args.push('--concurrency', String(concurrency), '--warmup-ms', String(WARMUP_MS), '--duration-ms', String(DURATION_MS));
+  const result = runRustBench<RemoteResult>(args);
+  if (result.errors > 0 || result.requests === 0) {
+    throw new Error(`${target.name} real client ${request} c=${concurrency}: ${result.errors} errors of ${result.requests + result.errors}, first: ${result.firstError}`);
+  }
+  return result;
+}
+
+/** Our TypeScript client, one GetUpdateId at a time: p50 and p99 in µs. */
+async function tsClientLatency(target: Target, ca: string, password: string): Promise<{ p50Us: number; p99Us: number }> {
+  const remote = new TcpStateRemote({ port: target.port, tls: { ca }, password, key: kinds.string, value: kinds.string });
+  const hash = Uint8Array.from(Buffer.from(target.hash, 'hex'));
+  const times: number[] = [];
+  for (let i = 0; i < 2 * TS_CLIENT_REQUESTS; i++) {
+    const t0 = process.hrtime.bigint();
+    await remote.getUpdateId(hash);
+    if (i >= TS_CLIENT_REQUESTS) times.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  const at = (p: number): number => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)]!;
+  return { p50Us: at(0.5), p99Us: at(0.99) };
 }
 
 export async function run(): Promise<BenchRecord[]> {
@@ -193,7 +260,7 @@ export async function run(): Promise<BenchRecord[]> {
       for (const c of CONCURRENCY) {
         const [a, b] = cell(request, c);
         if (request === 'get-update-id') rustUpdateId.set(c, b);
-        const name = `server ${label}, ${c} client${c === 1 ? '' : 's'}`;
+        const name = `server ${label}, ${clients(c)}`;
         records.push(higherIsBetter(`${name}: req/s`, 'req/s', a.rps, b.rps));
         records.push(lowerIsBetter(`${name}: p50`, 'ms', a.p50Us / 1000, b.p50Us / 1000));
         records.push(lowerIsBetter(`${name}: p99`, 'ms', a.p99Us / 1000, b.p99Us / 1000));
@@ -203,9 +270,44 @@ export async function run(): Promise<BenchRecord[]> {
     for (const c of CONCURRENCY) {
       const a = Array.from({ length: ROUNDS }, () => load(onNode, caPath, password, 'get-update-id', c)).reduce((x, y) => (y.rps > x.rps ? y : x));
       const b = rustUpdateId.get(c)!;
-      const name = `server on node:tls (--transport node), GetUpdateId, ${c} client${c === 1 ? '' : 's'}`;
+      const name = `server on node:tls (--transport node), GetUpdateId, ${clients(c)}`;
       records.push(higherIsBetter(`${name}: req/s`, 'req/s', a.rps, b.rps));
       records.push(lowerIsBetter(`${name}: p99`, 'ms', a.p99Us / 1000, b.p99Us / 1000));
+    }
+
+    // The clients people run. Event cells come last: they change the maps the other cells read.
+    for (const [request, label] of REAL_REQUESTS) {
+      for (const c of CONCURRENCY) {
+        const runs: [RemoteResult[], RemoteResult[]] = [[], []];
+        for (let round = 0; round < ROUNDS; round++) {
+          runs[0].push(realClientLoad(ts, caPath, password, request, c));
+          runs[1].push(realClientLoad(rs, caPath, password, request, c));
+        }
+        const [a, b] = runs.map((list) => list.reduce((x, y) => (y.rps > x.rps ? y : x))) as [RemoteResult, RemoteResult];
+        const name = `server Rust client (TcpStateRemote) ${label}, ${clients(c)}`;
+        records.push(higherIsBetter(`${name}: req/s`, 'req/s', a.rps, b.rps));
+        records.push(lowerIsBetter(`${name}: p50`, 'ms', a.p50Us / 1000, b.p50Us / 1000));
+        records.push(lowerIsBetter(`${name}: p99`, 'ms', a.p99Us / 1000, b.p99Us / 1000));
+      }
+    }
+    // node:tls (with TCP_QUICKACK from the addon, as `serve --transport node` sets it) under the real client.
+    for (const [request, label] of REAL_REQUESTS) {
+      for (const c of [1, 16]) {
+        const a = realClientLoad(onNode, caPath, password, request, c);
+        const b = realClientLoad(rs, caPath, password, request, c);
+        const name = `server on node:tls, Rust client (TcpStateRemote) ${label}, ${clients(c)}`;
+        records.push(higherIsBetter(`${name}: req/s`, 'req/s', a.rps, b.rps));
+        records.push(lowerIsBetter(`${name}: p50`, 'ms', a.p50Us / 1000, b.p50Us / 1000));
+        records.push(lowerIsBetter(`${name}: p99`, 'ms', a.p99Us / 1000, b.p99Us / 1000));
+      }
+    }
+    // Our TypeScript client against the Rust client, each server in turn: `rust` is the Rust client's figure.
+    for (const target of [ts, rs]) {
+      const ours = await tsClientLatency(target, ca, password);
+      const theirs = realClientLoad(target, caPath, password, 'get-update-id', 1);
+      const name = `server TypeScript client vs Rust client, GetUpdateId, 1 client, ${target.name === 'ts' ? 'our' : 'the Rust'} server`;
+      records.push(lowerIsBetter(`${name}: p50`, 'ms', ours.p50Us / 1000, theirs.p50Us / 1000));
+      records.push(lowerIsBetter(`${name}: p99`, 'ms', ours.p99Us / 1000, theirs.p99Us / 1000));
     }
 
     for (const resume of [false, true]) {

@@ -147,8 +147,14 @@ export function serveConnection(stream: Duplex, respond: Responder, options: Con
     }
 
     async function writeFrame(payload: Uint8Array): Promise<void> {
-      const head = new Uint8Array(4);
+      // A small answer goes out whole in one write: one TLS record, one segment.
+      const head = new Uint8Array(payload.length <= WRITE_CHUNK ? 4 + payload.length : 4);
       new DataView(head.buffer).setUint32(0, payload.length, false);
+      if (head.length > 4) {
+        head.set(payload, 4);
+        await writeChunk(head);
+        return;
+      }
       await writeChunk(head);
       for (let offset = 0; offset < payload.length; offset += WRITE_CHUNK) {
         await writeChunk(payload.subarray(offset, offset + WRITE_CHUNK));

@@ -79,18 +79,23 @@ class NodeTlsTransport implements Transport {
     this.#tls.on('secureConnection', (socket: TLSSocket) => {
       const peer = peerOf(socket);
       const raw = this.#sockets.get(peer);
-      if (raw !== undefined) {
-        raw.secure = true;
-        // The handshake's last flight has just left, so Linux now holds acknowledgements back.
-        try {
-          quickAck?.(raw.socket);
-        } catch (err) {
-          logger.warn({ err }, 'quickAck failed; connections go on without it');
-          quickAck = undefined;
-        }
-      }
+      if (raw !== undefined) raw.secure = true;
       logger.debug({ peer, protocol: socket.getProtocol() }, 'TLS connection');
       const served = context.handle(socket, { peer, signal: this.#abort.signal });
+      if (raw !== undefined && quickAck !== undefined) {
+        // Now (the handshake's last flight may have just left, and Linux then holds acknowledgements
+        // back) and after every piece of the request: an acknowledgement held meanwhile leaves at once.
+        const armQuickAck = (): void => {
+          try {
+            quickAck?.(raw.socket);
+          } catch (err) {
+            logger.warn({ err }, 'quickAck failed; connections go on without it');
+            quickAck = undefined;
+          }
+        };
+        armQuickAck();
+        socket.on('data', armQuickAck);
+      }
       this.#served.add(served);
       void served.finally(() => this.#served.delete(served));
     });
