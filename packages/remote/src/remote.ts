@@ -8,7 +8,7 @@ import { DecodeError, decodeResponse, encodeRequestWrapper } from '@syncstate/co
 import type { Request, Response } from '@syncstate/codec';
 import { decodeDiffEntries, Diff, encodeInitData } from '@syncstate/core';
 import type { EventBroadcaster, Kind, Remote, StateMap } from '@syncstate/core';
-import { connectTls } from './connect.js';
+import { connectTls, createTlsContext, type TlsContext } from './connect.js';
 import {
   AuthenticationError,
   HashMismatchError,
@@ -39,6 +39,8 @@ export class TcpStateRemote<K, V> implements Remote<K, V>, EventBroadcaster {
   readonly key: Kind<K>;
   readonly value: Kind<V>;
   readonly #options: ResolvedOptions;
+  /** Built on the first request, so a bad certificate fails the request, as it always did. */
+  #tls: TlsContext | undefined;
 
   constructor(options: TcpStateRemoteOptions<K, V>) {
     this.#options = resolveOptions(options);
@@ -62,10 +64,12 @@ export class TcpStateRemote<K, V> implements Remote<K, V>, EventBroadcaster {
   async request(request: Request, options: CallOptions = {}): Promise<Response> {
     const o = this.#options;
     const payload = encodeRequestWrapper({ password: o.password, request });
+    this.#tls ??= createTlsContext(o.tls);
     const socket = await connectTls({
       host: o.host,
       port: o.port,
       tls: o.tls,
+      context: this.#tls,
       connectTimeoutMs: o.connectTimeoutMs,
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       signal: options.signal,

@@ -1,8 +1,9 @@
 // Opening the TLS connection: the phases' time limits, certificate checks,
 // and the server-name rules Rust clients and Node's tls differ on.
+import type { TlsOptions } from 'node:tls';
 import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTls } from '../src/connect.js';
+import { connectTls, preferSha256 } from '../src/connect.js';
 import { ConnectionError, TimeoutError } from '../src/errors.js';
 import { startSilentTcp, startTlsStub, type StubServer } from './helpers/tls-stub.js';
 
@@ -22,8 +23,8 @@ afterAll(async () => {
   await Promise.all(stubs.map((s) => s.close()));
 });
 
-async function stub(identity: CertificateAndKey): Promise<StubServer> {
-  const s = await startTlsStub(identity, () => {});
+async function stub(identity: CertificateAndKey, options: TlsOptions = {}): Promise<StubServer> {
+  const s = await startTlsStub(identity, () => {}, options);
   stubs.push(s);
   return s;
 }
@@ -37,6 +38,17 @@ describe('connectTls', () => {
     expect(socket.authorized).toBe(true);
     expect(['TLSv1.2', 'TLSv1.3']).toContain(socket.getProtocol());
     socket.destroy();
+  });
+
+  it('asks for the SHA-256 suite first (cheaper handshakes), still offering the others', async () => {
+    const server = await stub(ipAndDns, { honorCipherOrder: false }); // the client's order decides, as with rustls
+    const socket = await connectTls({ host: '127.0.0.1', port: server.port, tls: { ca: ipAndDns.cert }, ...limits });
+    expect(socket.getCipher().standardName).toBe('TLS_AES_128_GCM_SHA256');
+    socket.destroy();
+    expect(preferSha256('TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:HIGH')).toBe(
+      'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:HIGH',
+    );
+    expect(preferSha256('TLS_AES_256_GCM_SHA384:HIGH')).toBe('TLS_AES_256_GCM_SHA384:HIGH');
   });
 
   it('fails with ConnectionError when the dialed IP is not in the certificate', async () => {

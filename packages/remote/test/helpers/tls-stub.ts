@@ -8,6 +8,7 @@ import type { CertificateAndKey } from '@syncstate/server';
 
 export interface StubServer {
   port: number;
+  server: tls.Server;
   /** Sockets accepted so far (TLS established). */
   readonly accepted: tls.TLSSocket[];
   close(): Promise<void>;
@@ -16,9 +17,10 @@ export interface StubServer {
 export async function startTlsStub(
   identity: CertificateAndKey,
   onSecureConnection: (socket: tls.TLSSocket) => void,
+  options: tls.TlsOptions = {},
 ): Promise<StubServer> {
   const accepted: tls.TLSSocket[] = [];
-  const server = tls.createServer({ cert: identity.cert, key: identity.key }, (socket) => {
+  const server = tls.createServer({ ...options, cert: identity.cert, key: identity.key }, (socket) => {
     accepted.push(socket);
     socket.on('error', () => {}); // the client destroying its side is expected
     onSecureConnection(socket);
@@ -26,6 +28,7 @@ export async function startTlsStub(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    server,
     accepted,
     close: () =>
       new Promise<void>((resolve) => {
