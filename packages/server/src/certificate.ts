@@ -5,10 +5,8 @@
  * certificate carries an IP subject-alternative-name (127.0.0.1 by default)
  * besides DNS `localhost`; CA:false, as the crate's own test certificate.
  */
-// @peculiar/x509 resolves its ASN.1 services through tsyringe, which needs this polyfill.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
 export interface SelfSignedOptions {
   /** DNS names for the subject-alternative-name extension (default `['localhost']`). */
@@ -31,9 +29,21 @@ export interface CertificateAndKey {
 const keyAlgorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 // @peculiar/x509 types its crypto parameter with the DOM `Crypto`, which Node's webcrypto implements.
-type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1]>;
+type X509Crypto = NonNullable<Parameters<typeof X509.X509CertificateGenerator.createSelfSigned>[1]>;
+
+/**
+ * @peculiar/x509, loaded on first use: it resolves its ASN.1 services through
+ * tsyringe, which needs the `reflect-metadata` polyfill on the global
+ * `Reflect`. Importing @syncstate/server must not change a global, so only
+ * generating a certificate installs it.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  return import('@peculiar/x509');
+}
 
 export async function createSelfSignedCertificate(options: SelfSignedOptions = {}): Promise<CertificateAndKey> {
+  const x509 = await loadX509();
   const dnsNames = options.dnsNames ?? ['localhost'];
   const ipAddresses = options.ipAddresses ?? ['127.0.0.1'];
   const days = options.days ?? 365;
