@@ -1,29 +1,18 @@
 /**
- * The protocol of PROTOCOL section 6 on any Duplex: `respond()` turns one
- * request frame's payload into the answer the Rust server would give (or
- * null: close without answering, as Rust does for undecodable input), and
- * `handle()` serves one connection with it through serveConnection.
- * The TLS server only plugs sockets into `handle()`.
+ * The protocol (docs/protocol.md, "Server behaviour"): `respond()` turns one
+ * complete request's payload into the answer the Rust server would give (or
+ * null: close without answering, as Rust does for undecodable input).
+ * Transports own the bytes and call it once per request (transport/).
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import { decode, decodeRequestWrapper, encodeResponse, type Request, type Response } from '@syncstate/codec';
 import { encodeDiffEntries } from '@syncstate/core';
-import { serveConnection } from './connection.js';
 import { errorMessage, ProtocolError, ServerError } from './errors.js';
-import { ByteBudget } from './limits/budget.js';
 import { type Logger, type ProtocolOptions, resolveLimits, type ServerLimits, silentLogger } from './limits/options.js';
 import { sleep } from './limits/timer.js';
 import { Metrics } from './metrics.js';
 import { MapRegistry, toHex } from './registry/registry.js';
 import { MemoryStorage, type MapStorage } from './registry/storage.js';
-
-export interface ConnectionInfo {
-  /** Remote address, for logs. */
-  peer?: string | undefined;
-  /** Aborting cuts the connection off if its request is not complete yet. */
-  signal?: AbortSignal | undefined;
-}
 
 export class ProtocolHandler<K, V, E> {
   readonly limits: Readonly<ServerLimits>;
@@ -33,7 +22,6 @@ export class ProtocolHandler<K, V, E> {
   readonly #passwordDigest: Buffer;
   readonly #registry: MapRegistry<K, V, E>;
   readonly #storage: MapStorage<K, V>;
-  readonly #budget: ByteBudget;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProtocolOptions<K, V, E>, metrics: Metrics = new Metrics()) {
@@ -44,7 +32,6 @@ export class ProtocolHandler<K, V, E> {
     const password = typeof options.password === 'string' ? Buffer.from(options.password, 'utf8') : options.password;
     this.#passwordDigest = digest(password);
     this.#storage = options.storage ?? new MemoryStorage<K, V>();
-    this.#budget = new ByteBudget(this.limits.maxBufferedRequestBytes);
     this.#registry = new MapRegistry<K, V, E>({
       key: options.key,
       value: options.value,
@@ -54,21 +41,6 @@ export class ProtocolHandler<K, V, E> {
       limits: this.limits,
       logger: this.logger,
       metrics,
-    });
-  }
-
-  /** Serves one connection (one request, one answer); resolves when the stream has closed. */
-  handle(stream: Duplex, info: ConnectionInfo = {}): Promise<void> {
-    return serveConnection(stream, (payload) => this.respond(payload, info.peer), {
-      maxFrameSize: this.limits.maxFrameSize,
-      requestTimeoutMs: this.limits.requestTimeoutMs,
-      idleTimeoutMs: this.limits.idleTimeoutMs,
-      drainTimeoutMs: this.limits.drainTimeoutMs,
-      budget: this.#budget,
-      metrics: this.#metrics,
-      logger: this.logger,
-      signal: info.signal,
-      peer: info.peer,
     });
   }
 

@@ -1,8 +1,8 @@
 export { createSelfSignedCertificate, type CertificateAndKey, type SelfSignedOptions } from './certificate.js';
-export { createServer, SyncStateServer } from './server.js';
-export { ProtocolHandler, type ConnectionInfo } from './handler.js';
+export { createServer, SyncStateServer, type ServerOptions } from './server.js';
+export { ProtocolHandler } from './handler.js';
 export { nodeTlsTransport, type NodeTlsOptions } from './transport/node-tls.js';
-export type { Transport, TransportContext, TransportFactory, TransportStats } from './transport/transport.js';
+export type { ConnectionInfo, Transport, TransportContext, TransportFactory, TransportStats } from './transport/transport.js';
 export {
   defaultLimits,
   silentLogger,
@@ -12,7 +12,6 @@ export {
   type Logger,
   type ProtocolOptions,
   type ServerLimits,
-  type ServerOptions,
 } from './limits/options.js';
 export type { MetricsSnapshot, RequestKind, ResponseKind } from './metrics.js';
 export { MemoryStorage, type MapStorage } from './registry/storage.js';

@@ -4,13 +4,29 @@
  * (listen, ready, address, metrics, close).
  */
 import type { AddressInfo } from 'node:net';
-import { respondOrClose } from './connection.js';
+import type { TlsOptions } from 'node:tls';
 import { ServerClosedError } from './errors.js';
 import { ProtocolHandler } from './handler.js';
-import type { ServerOptions } from './limits/options.js';
+import { ByteBudget } from './limits/budget.js';
+import type { ProtocolOptions } from './limits/options.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { nodeTlsTransport } from './transport/node-tls.js';
-import type { Transport } from './transport/transport.js';
+import { respondOrClose } from './transport/stream.js';
+import type { Transport, TransportFactory } from './transport/transport.js';
+
+export interface ServerOptions<K, V, E> extends ProtocolOptions<K, V, E> {
+  /**
+   * node:tls server options; `cert` and `key` are required. TLS 1.2 and 1.3 are accepted by default.
+   * The rustls transport takes `cert`, `key`, `minVersion` and `maxVersion` only.
+   */
+  tls: TlsOptions;
+  /** Default 127.0.0.1. */
+  host?: string | undefined;
+  /** Default 0 (any free port; read it from `address()`). */
+  port?: number | undefined;
+  /** What accepts connections and reads request frames; default node:tls (`nodeTlsTransport`). */
+  transport?: TransportFactory | undefined;
+}
 
 export class SyncStateServer<K, V, E> {
   /** Resolves with the bound address once `listen()` succeeded; rejects if it failed. */
@@ -38,7 +54,7 @@ export class SyncStateServer<K, V, E> {
       limits,
       logger,
       metrics,
-      handle: (stream, info) => handler.handle(stream, info),
+      budget: new ByteBudget(limits.maxBufferedRequestBytes),
       respond: (payload, peer) => respondOrClose((p) => handler.respond(p, peer), payload, { metrics, logger, peer }),
     });
   }

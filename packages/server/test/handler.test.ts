@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { kvHook, type KvEvent } from '../examples/ts-server.js';
 import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
 import { MemoryStorage } from '../src/registry/storage.js';
+import { serveConnection } from '../src/transport/stream.js';
 import { collect, duplexPair, frame, unframe } from './helpers/duplex-pair.js';
-import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req } from './helpers/fixtures.js';
+import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req, streamOptions } from './helpers/fixtures.js';
 
 const PASSWORD = 'hunter2';
 const pairs: Array<[string, string]> = [
@@ -498,17 +499,18 @@ describe('storage', () => {
   });
 });
 
-describe('handle(duplex)', () => {
-  it('serves a request over an in-memory stream pair, as over TLS', async () => {
+describe('over a stream', () => {
+  it('answers a request read from an in-memory stream pair, as node:tls hands it over', async () => {
     const { h, hash } = await withMap();
     const [server, client] = duplexPair();
-    const served = h.handle(server, { peer: 'memory' });
+    const options = streamOptions({ peer: 'memory' });
+    const served = serveConnection(server, (p) => h.respond(p, 'memory'), options);
     const received = collect(client);
     client.write(frame(payload(PASSWORD, req.getUpdateId(hash))));
     const { bytes } = await received;
     await served;
     expect(answer(unframe(bytes))).toEqual({ type: 'UpdateId', updateId: 0n });
-    expect(h.metrics()).toMatchObject({ bytesIn: 4 + payload(PASSWORD, req.getUpdateId(hash)).length, bytesOut: 6 });
+    expect(options.metrics.snapshot()).toMatchObject({ bytesIn: 4 + payload(PASSWORD, req.getUpdateId(hash)).length, bytesOut: 6 });
   });
 
   it('close() waits for accepted events, then refuses new work', async () => {

@@ -7,7 +7,8 @@ import { decodeInitData, kinds } from '@syncstate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../examples/ts-server.js';
 import { createSelfSignedCertificate, createServer, type SyncStateServer } from '../src/index.js';
-import { hashOf, kvHandler, memoryLogger, payload, req } from './helpers/fixtures.js';
+import { serveConnection } from '../src/transport/stream.js';
+import { hashOf, kvHandler, memoryLogger, payload, req, streamOptions } from './helpers/fixtures.js';
 import { RustClient } from './helpers/rust.js';
 import { rustClientScenarios } from './helpers/rust-client-scenarios.js';
 import { request } from './helpers/wire.js';
@@ -197,7 +198,7 @@ describe('bytes the Rust client sends', () => {
     const tap = createTlsServer({ cert, key }, (socket) => {
       const chunks: Buffer[] = [];
       socket.on('data', (c: Buffer) => chunks.push(c));
-      connections.push(handler.handle(socket).then(() => Buffer.concat(chunks)));
+      connections.push(serveConnection(socket, (p) => handler.respond(p), streamOptions()).then(() => Buffer.concat(chunks)));
     });
     await new Promise<void>((r) => tap.listen(0, '127.0.0.1', r));
     const client = RustClient.start({ port: (tap.address() as { port: number }).port, rootCert: cert, password: PASSWORD });

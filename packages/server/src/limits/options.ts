@@ -3,11 +3,9 @@
  * default except `maxHistory`, whose default (unbounded) keeps the answers
  * identical to the Rust server's.
  */
-import type { TlsOptions } from 'node:tls';
 import type { Schema } from '@syncstate/codec';
 import type { Kind, StateMap } from '@syncstate/core';
 import type { MapStorage } from '../registry/storage.js';
-import type { TransportFactory } from '../transport/transport.js';
 
 /** pino-compatible: `logger.warn({ hash, err }, 'message')`. */
 export interface Logger {
@@ -85,20 +83,6 @@ export interface ProtocolOptions<K, V, E> {
   /** Where maps live; in memory by default. */
   storage?: MapStorage<K, V>;
   limits?: Partial<ServerLimits>;
-}
-
-export interface ServerOptions<K, V, E> extends ProtocolOptions<K, V, E> {
-  /**
-   * node:tls server options; `cert` and `key` are required. TLS 1.2 and 1.3 are accepted by default.
-   * The rustls transport takes `cert`, `key`, `minVersion` and `maxVersion` only.
-   */
-  tls: TlsOptions;
-  /** Default 127.0.0.1. */
-  host?: string | undefined;
-  /** Default 0 (any free port; read it from `address()`). */
-  port?: number | undefined;
-  /** What accepts connections and reads request frames; default node:tls (`nodeTlsTransport`). */
-  transport?: TransportFactory | undefined;
 }
 
 /** Applies defaults and rejects nonsensical limits early, at construction. */

@@ -2,11 +2,13 @@
  * The default transport: node:tls on the main thread. Owns what only a real
  * listener has: the handshake timeout, the cap on open connections, and
  * cutting off unfinished handshakes at close. Each secure socket is served by
- * `context.handle` (connection.ts: framing and limits).
+ * serveConnection (stream.ts: framing and limits), which hands the complete
+ * request to `context.respond`.
  */
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { serveConnection } from './stream.js';
 import type { Transport, TransportContext } from './transport.js';
 
 export interface NodeTlsOptions {
@@ -81,7 +83,17 @@ class NodeTlsTransport implements Transport {
       const raw = this.#sockets.get(peer);
       if (raw !== undefined) raw.secure = true;
       logger.debug({ peer, protocol: socket.getProtocol() }, 'TLS connection');
-      const served = context.handle(socket, { peer, signal: this.#abort.signal });
+      const served = serveConnection(socket, (payload) => context.respond(payload, peer), {
+        maxFrameSize: limits.maxFrameSize,
+        requestTimeoutMs: limits.requestTimeoutMs,
+        idleTimeoutMs: limits.idleTimeoutMs,
+        drainTimeoutMs: limits.drainTimeoutMs,
+        budget: context.budget,
+        metrics,
+        logger,
+        signal: this.#abort.signal,
+        peer,
+      });
       if (raw !== undefined && quickAck !== undefined) {
         // Now (the handshake's last flight may have just left, and Linux then holds acknowledgements
         // back) and after every piece of the request: an acknowledgement held meanwhile leaves at once.

@@ -1,17 +1,26 @@
 /**
  * What carries requests to the protocol: a listener that accepts
  * connections, reads one request frame from each, asks `respond` for the
- * answer and writes it back. node:tls is the default (node-tls.ts);
- * @syncstate/transport-rustls does the same natively, on a thread pool.
- * Every transport enforces the same limits (ServerLimits) against hostile peers.
+ * answer and writes it back. Each transport owns its bytes; the protocol
+ * only ever sees a complete request's payload. node:tls is the default
+ * (node-tls.ts, framing in stream.ts); @syncstate/transport-rustls does the
+ * same natively, on a thread pool. Every transport enforces the same limits
+ * (ServerLimits) against hostile peers.
  */
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { ServerErrorCode } from '../errors.js';
-import type { ConnectionInfo } from '../handler.js';
+import type { ByteBudget } from '../limits/budget.js';
 import type { Logger, ServerLimits } from '../limits/options.js';
 import type { Metrics } from '../metrics.js';
+
+/** One connection, as a transport knows it. */
+export interface ConnectionInfo {
+  /** Remote address, for logs. */
+  peer?: string | undefined;
+  /** Aborting cuts the connection off if its request is not complete yet. */
+  signal?: AbortSignal | undefined;
+}
 
 export interface TransportContext {
   host: string;
@@ -20,10 +29,10 @@ export interface TransportContext {
   tls: TlsOptions;
   limits: Readonly<ServerLimits>;
   logger: Logger;
-  /** For transports that read frames themselves: the answer to one payload, or null to close without answering. */
+  /** The answer to one complete request's payload, or null to close without answering. Never rejects. */
   respond(payload: Uint8Array, peer: string): Promise<Uint8Array | null>;
-  /** For transports that yield plaintext streams: serves one whole connection (framing and limits included). */
-  handle(stream: Duplex, info: ConnectionInfo): Promise<void>;
+  /** Request bytes buffered in JavaScript by all connections together (limits.maxBufferedRequestBytes). */
+  budget: ByteBudget;
   /** The server's counters; a transport that keeps its own reports them through `stats()` instead. */
   metrics: Metrics;
 }

@@ -1,5 +1,6 @@
 /**
- * One connection, one request (PROTOCOL section 5), over any Duplex: read a
+ * One connection, one request (docs/protocol.md, "Framing and TLS"), over any
+ * plaintext Duplex (node:tls gives one per connection): read a
  * `u32 BE length + payload` frame, hand the payload to a responder, write its
  * answer as a frame, close. All the defences against hostile peers live here:
  *
@@ -14,13 +15,14 @@
  * Bytes after the first frame are ignored, as the Rust server never reads them.
  */
 import type { Duplex } from 'node:stream';
-import { FrameTooLargeError, ServerError, TimeoutError } from './errors.js';
-import type { ByteBudget } from './limits/budget.js';
-import type { Logger } from './limits/options.js';
-import { startTimer, type Timer } from './limits/timer.js';
-import type { Metrics } from './metrics.js';
+import { FrameTooLargeError, ServerError, TimeoutError } from '../errors.js';
+import type { ByteBudget } from '../limits/budget.js';
+import type { Logger } from '../limits/options.js';
+import { startTimer, type Timer } from '../limits/timer.js';
+import type { Metrics } from '../metrics.js';
+import type { ConnectionInfo } from './transport.js';
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends ConnectionInfo {
   maxFrameSize: number;
   requestTimeoutMs: number;
   idleTimeoutMs: number;
@@ -28,10 +30,6 @@ export interface ConnectionOptions {
   budget: ByteBudget;
   metrics: Metrics;
   logger: Logger;
-  /** Aborting cuts the connection off if its request is still being read; answers in progress finish. */
-  signal?: AbortSignal | undefined;
-  /** For logs. */
-  peer?: string | undefined;
 }
 
 /** Returns the answer's payload, or null to close without answering (as Rust does for undecodable input). */

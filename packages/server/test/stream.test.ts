@@ -1,6 +1,6 @@
-// The connection layer on in-memory stream pairs: framing, limits, timeouts, backpressure.
+// node:tls's stream layer (transport/stream.ts) on in-memory stream pairs: framing, limits, timeouts, backpressure.
 import { describe, expect, it } from 'vitest';
-import { serveConnection, type ConnectionOptions, type Responder } from '../src/connection.js';
+import { serveConnection, type ConnectionOptions, type Responder } from '../src/transport/stream.js';
 import { ByteBudget } from '../src/limits/budget.js';
 import { silentLogger } from '../src/limits/options.js';
 import { Metrics } from '../src/metrics.js';
