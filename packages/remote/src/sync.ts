@@ -3,11 +3,10 @@
  * validate it the way Rust's `set_update_id` does (plus the checks Rust
  * skips), apply it, and report which values changed.
  */
-import type { Diff, StateMap } from '@syncstate/core';
+import type { Diff, Kind, StateMap } from '@syncstate/core';
 import { ProtocolError } from './errors.js';
 import type { CallOptions } from './options.js';
 import { frozenHash } from './hash.js';
-import type { TcpStateRemote } from './remote.js';
 
 export interface Change<K, V> {
   key: K;
@@ -27,8 +26,15 @@ export interface SyncResult<K, V> {
   changes: Array<Change<K, V>>;
 }
 
+/** What a sync asks of its remote (TcpStateRemote). */
+export interface SyncSource<K, V> {
+  readonly value: Kind<V>;
+  getUpdateId(hash: Uint8Array, options: CallOptions): Promise<bigint>;
+  fetchUpdates(current: bigint, target: bigint, hash: Uint8Array, options: CallOptions): Promise<Diff<K, V>>;
+}
+
 export async function syncMap<K, V>(
-  remote: TcpStateRemote<K, V>,
+  remote: SyncSource<K, V>,
   map: StateMap<K, V>,
   options: CallOptions,
 ): Promise<SyncResult<K, V>> {

@@ -7,7 +7,7 @@
  */
 import type { StateMap } from '@syncstate/core';
 import { ConnectionClosedError, ConnectionError, TimeoutError } from './errors.js';
-import type { TcpStateRemote } from './remote.js';
+import type { CallOptions } from './options.js';
 import type { SyncResult } from './sync.js';
 import { delay } from './timers.js';
 
@@ -26,7 +26,7 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 export const DEFAULT_WATCH_MAX_BACKOFF_MS = 30_000;
 
 export async function* watchMap<K, V>(
-  remote: TcpStateRemote<K, V>,
+  remote: { sync(map: StateMap<K, V>, options: CallOptions): Promise<SyncResult<K, V>> },
   map: StateMap<K, V>,
   options: WatchOptions,
 ): AsyncGenerator<SyncResult<K, V>, void, undefined> {
