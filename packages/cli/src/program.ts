@@ -4,7 +4,7 @@
  * serve.ts and commands/, which do the work.
  */
 import { Command, Option } from 'commander';
-import type { ServerLimits } from '@syncstate/server';
+import { defaultLimits, type ServerLimits } from '@syncstate/server';
 import { getCommand } from './commands/get.js';
 import { initCommand } from './commands/init.js';
 import type { CommandIo } from './commands/io.js';
@@ -87,13 +87,13 @@ export function buildProgram(io: CommandIo): Command {
         .choices(TRANSPORTS)
         .default('auto'),
     )
-    .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB').default(16 << 20, '16MiB').argParser(parseSize).helpGroup('Limits:'))
-    .addOption(new Option('--max-connections <n>', 'open connections; more are refused').default(1024).argParser(parseInteger(1)).helpGroup('Limits:'))
-    .addOption(new Option('--max-history <n>', 'changes kept per map ("all", or a count: older clients get the full map)').default(Number.POSITIVE_INFINITY, 'all').argParser(parseCountOrAll).helpGroup('Limits:'))
-    .addOption(new Option('--handshake-timeout <duration>', 'TCP accept to finished TLS handshake').default(10_000, '10s').argParser(parsePositiveDuration).helpGroup('Limits:'))
-    .addOption(new Option('--request-timeout <duration>', 'handshake to complete request').default(30_000, '30s').argParser(parsePositiveDuration).helpGroup('Limits:'))
-    .addOption(new Option('--idle-timeout <duration>', 'longest silence inside a request').default(10_000, '10s').argParser(parsePositiveDuration).helpGroup('Limits:'))
-    .addOption(new Option('--hook-timeout <duration>', 'a hook running longer is logged as failed').default(30_000, '30s').argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB').default(defaultLimits.maxFrameSize, sizeText(defaultLimits.maxFrameSize)).argParser(parseSize).helpGroup('Limits:'))
+    .addOption(new Option('--max-connections <n>', 'open connections; more are refused').default(defaultLimits.maxConnections).argParser(parseInteger(1)).helpGroup('Limits:'))
+    .addOption(new Option('--max-history <n>', 'changes kept per map ("all", or a count: older clients get the full map)').default(defaultLimits.maxHistory, Number.isFinite(defaultLimits.maxHistory) ? String(defaultLimits.maxHistory) : 'all').argParser(parseCountOrAll).helpGroup('Limits:'))
+    .addOption(new Option('--handshake-timeout <duration>', 'TCP accept to finished TLS handshake').default(defaultLimits.handshakeTimeoutMs, secondsText(defaultLimits.handshakeTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--request-timeout <duration>', 'handshake to complete request').default(defaultLimits.requestTimeoutMs, secondsText(defaultLimits.requestTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--idle-timeout <duration>', 'longest silence inside a request').default(defaultLimits.idleTimeoutMs, secondsText(defaultLimits.idleTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
+    .addOption(new Option('--hook-timeout <duration>', 'a hook running longer is logged as failed').default(defaultLimits.hookTimeoutMs, secondsText(defaultLimits.hookTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
     .addOption(new Option('--log-level <level>', 'log detail, on stderr').choices(LOG_LEVELS).default('info').helpGroup('Logging:'))
     .addOption(
       new Option('--log-format <format>', 'log lines for people or for log collectors')
@@ -223,4 +223,13 @@ function addConnectionOptions(command: Command): void {
     .addOption(new Option('--ca <file>', "server's certificate to trust (default: <data>/cert.pem)").env('SYNCSTATE_CA').helpGroup('Connection:'))
     .addOption(new Option('--password-file <file>', 'password file (default: <data>/password; SYNCSTATE_PASSWORD wins)').helpGroup('Connection:'))
     .addOption(dataOption().helpGroup('Connection:'));
+}
+
+// Help texts for the server's defaults (defaultLimits of @syncstate/server), in the units the flags take.
+function secondsText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function sizeText(bytes: number): string {
+  return bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)}MiB` : bytes % 1024 === 0 ? `${bytes / 1024}KiB` : String(bytes);
 }
