@@ -34,6 +34,25 @@ describe('serve storage', () => {
     await serve.stop();
   });
 
+  it('keeps a big map (stored in parts) across restarts; the restarted server answers for it at once, and loads it on first use', async () => {
+    const pairs: Record<string, string> = {};
+    for (let i = 0; i < 20_000; i++) pairs[`key-${i}`] = `value-${i}`;
+    writeFileSync(join(dir.path, 'big.json'), JSON.stringify(pairs));
+    let serve = await startServe(['--port', '0', '--data', 'big-data'], { cwd: dir.path });
+    const cli = (...args: string[]) => runCli([...args, '--address', serve.address, '--data', 'big-data'], { cwd: dir.path });
+    const hash = (await cli('init', 'big.json')).stdout.trim();
+    await cli('set', hash, 'key-7=seven');
+    expect((await serve.stop()).code).toBe(0);
+
+    serve = await startServe(['--port', '0', '--data', 'big-data'], { cwd: dir.path });
+    expect((await cli('status', hash)).stdout).toContain(`map ${hash}: update id 1`);
+    const back = JSON.parse((await cli('get', hash)).stdout) as Record<string, string>;
+    expect(back).toEqual({ ...pairs, 'key-7': 'seven' });
+    await cli('set', hash, 'key-19999=last');
+    expect((await cli('get', hash, 'key-19999')).stdout.trim()).toBe('last');
+    await serve.stop();
+  });
+
   it('--memory keeps nothing', async () => {
     writeFileSync(join(dir.path, 'mem.json'), JSON.stringify({ a: '1' }));
     for (let round = 0; round < 2; round++) {

@@ -31,6 +31,7 @@
 import { Diff } from './diff.js';
 import { Column, U32Column } from './_columns.js';
 import { U64_MAX } from './_ids.js';
+import { inSlices, type Pace } from './pace.js';
 
 /** Entries start..start+length-1 carry ids (from + j, upto + j). */
 interface Run {
@@ -56,7 +57,7 @@ const MAX_OFFSET = 0xffff_ffff;
 export interface HistoryEntry<V> {
   from: bigint;
   upto: bigint;
-  slots: number[];
+  slots: Uint32Array;
   values: V[];
 }
 
@@ -95,10 +96,18 @@ export class History<K, V> {
   /** Appends an entry holding slots 0..values.length-1 (the freeze full diff). */
   appendAll(from: bigint, upto: bigint, values: readonly V[]): void {
     this.reserve(values.length);
-    for (let i = 0; i < values.length; i++) {
-      this.pairSlots.push(i);
-      this.pairValues.push(values[i]!);
-    }
+    this.pairSlots.pushSequence(0, values.length);
+    this.pairValues.pushRange(values, 0, values.length);
+    this.appendIds(from, upto);
+  }
+
+  /** appendAll in slices (a million pairs take tens of milliseconds). */
+  async appendAllSliced(from: bigint, upto: bigint, values: readonly V[], pace: Pace | undefined): Promise<void> {
+    this.reserve(values.length);
+    await inSlices(values.length, pace, (a, b) => {
+      this.pairSlots.pushSequence(a, b - a);
+      this.pairValues.pushRange(values, a, b);
+    });
     this.appendIds(from, upto);
   }
 
@@ -116,6 +125,33 @@ export class History<K, V> {
    * entry when `after` is undefined.
    */
   entries(after?: bigint): HistoryEntry<V>[] {
+    const out: HistoryEntry<V>[] = [];
+    for (let i = this.ends.length - this.countAfter(after); i < this.ends.length; i++) out.push(this.entryAt(i));
+    return out;
+  }
+
+  /** `entries` copying in slices (the freeze entry of a big map holds a million pairs). */
+  async entriesSliced(after: bigint | undefined, pace: Pace | undefined): Promise<HistoryEntry<V>[]> {
+    const out: HistoryEntry<V>[] = [];
+    for (let i = this.ends.length - this.countAfter(after); i < this.ends.length; i++) {
+      const r = this.runAt(i);
+      const d = BigInt(i - r.start);
+      const p0 = i === this.base ? this.basePair : this.ends.get(i - 1);
+      const n = this.ends.get(i) - p0;
+      const slots = new Uint32Array(n);
+      const values = new Array<V>(n);
+      await inSlices(n, pace, (a, b) => {
+        slots.set(this.pairSlots.copyRange(p0 + a, p0 + b), a);
+        const vs = this.pairValues.copyRange(p0 + a, p0 + b);
+        for (let k = 0; k < vs.length; k++) values[a + k] = vs[k]!;
+      });
+      out.push({ from: r.from + d, upto: r.upto + d, slots, values });
+    }
+    return out;
+  }
+
+  /** How many of the newest entries `entries(after)` lists. */
+  private countAfter(after: bigint | undefined): number {
     let k = 0;
     if (after === undefined) k = this.count;
     else {
@@ -130,9 +166,7 @@ export class History<K, V> {
         break;
       }
     }
-    const out: HistoryEntry<V>[] = [];
-    for (let i = this.ends.length - k; i < this.ends.length; i++) out.push(this.entryAt(i));
-    return out;
+    return k;
   }
 
   /** Drops the oldest entries while their upto is <= `upto`; returns how many were dropped. */
@@ -300,13 +334,7 @@ export class History<K, V> {
     const d = BigInt(i - r.start);
     const p0 = i === this.base ? this.basePair : this.ends.get(i - 1);
     const p1 = this.ends.get(i);
-    const slots = new Array<number>(p1 - p0);
-    const values = new Array<V>(p1 - p0);
-    for (let p = p0; p < p1; p++) {
-      slots[p - p0] = this.pairSlots.get(p);
-      values[p - p0] = this.pairValues.get(p);
-    }
-    return { from: r.from + d, upto: r.upto + d, slots, values };
+    return { from: r.from + d, upto: r.upto + d, slots: this.pairSlots.copyRange(p0, p1), values: this.pairValues.copyRange(p0, p1) };
   }
 
   private dropOldest(d: number): void {

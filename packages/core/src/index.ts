@@ -2,7 +2,7 @@
 // Rust crate syncstate 0.3.0, hash for hash and diff for diff.
 
 export { StateMap } from './statemap.js';
-export type { ApplyDiffOptions, StateMapOptions, StateMapSnapshot } from './statemap.js';
+export type { ApplyDiffOptions, SliceOptions, StateMapOptions, StateMapSnapshot } from './statemap.js';
 export { Modification } from './modification.js';
 export { Diff } from './diff.js';
 export { Event } from './event.js';
@@ -10,7 +10,8 @@ export { DummyRemote } from './remote.js';
 export type { EventBroadcaster, Remote } from './remote.js';
 export { kinds, compareBytes, compareCodePoints } from './kinds.js';
 export type { Kind } from './kinds.js';
-export { decodeDiffEntries, decodeInitData, encodeDiffEntries, encodeInitData } from './wire.js';
+export { decodeDiffEntries, decodeInitData, decodePairsSliced, encodeDiffEntries, encodeDiffEntriesSliced, encodeInitData } from './wire.js';
+export type { PairColumns } from './wire.js';
 export {
   DuplicateKeyError,
   EmptyDiffError,
@@ -25,3 +26,5 @@ export {
   UpdateIdOverflowError,
 } from './errors.js';
 export { U64_MAX } from './_ids.js';
+export { inSlices, timeSlices } from './pace.js';
+export type { Pace, PaceOptions } from './pace.js';

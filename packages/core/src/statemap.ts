@@ -28,8 +28,10 @@ import type { ModificationTarget } from './modification.js';
 import { DummyRemote } from './remote.js';
 import type { Remote } from './remote.js';
 import { History } from './_history.js';
-import { mapHash, sortedSlots } from './_hash.js';
+import { KeyIndex } from './_index.js';
+import { mapHash, mapHashSliced, sortedSlots, sortedSlotsSliced } from './_hash.js';
 import { checkUpdateId, U64_MAX } from './_ids.js';
+import { CHUNK, inSlices, type Pace } from './pace.js';
 
 export interface StateMapOptions<K, V> {
   key: Kind<K>;
@@ -54,6 +56,15 @@ export interface StateMapSnapshot<K, V> extends StateMapOptions<K, V> {
   isMaster: boolean;
 }
 
+/** Options of the long operations on big maps (freeze, restoreAsync). */
+export interface SliceOptions {
+  /**
+   * Work in slices, awaiting `pace.pause()` between them (see `timeSlices`),
+   * so that a million pairs do not hold the thread for seconds.
+   */
+  pace?: Pace | undefined;
+}
+
 export interface ApplyDiffOptions {
   /**
    * Accept a diff without pairs (an empty commit on the server) and move the
@@ -68,15 +79,17 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
   readonly valueKind: Kind<V>;
   readonly remote: Remote<K, V>;
 
-  // Slot i holds keys[i] -> values[i]; index maps a key's id to its slot.
+  // Slot i holds keys[i] -> values[i]; index maps a key's id to its slot (_index.ts).
   readonly #keys: K[] = [];
   readonly #values: V[] = [];
-  readonly #index = new Map<string | number, number>();
+  readonly #index = new KeyIndex();
   readonly #history: History<K, V>;
   #updateId = 0n;
   #hash: Uint8Array | undefined;
   #master = false;
   #init: Promise<void> | undefined;
+  /** A sliced freeze in progress: keys and values are fixed meanwhile. */
+  #freezing: Promise<void> | undefined;
   readonly #full = (): Diff<K, V> => this.fullDiff();
   // setUpdateId calls run one after another, as Rust's &mut self forces.
   #queue: Promise<unknown> = Promise.resolve();
@@ -97,7 +110,58 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
    * pair naming a key not in `entries`).
    */
   static restore<K, V>(snapshot: StateMapSnapshot<K, V>): StateMap<K, V> {
-    const { hash, entries, updateId, history, isMaster } = snapshot;
+    const map = StateMap.#restoring(snapshot);
+    for (const [k, v] of snapshot.entries) map.push(k, v);
+    map.#updateId = checkUpdateId(snapshot.updateId, 'updateId');
+    for (const diff of snapshot.history) {
+      if (!(diff instanceof Diff)) throw new InvalidValueError('restore: history entries must be Diff instances');
+      map.#history.append(diff.fromUpdateId, diff.uptoUpdateId, map.#slotsOf(diff), diff.values);
+    }
+    map.#hash = new Uint8Array(snapshot.hash); // a copy, and a plain Uint8Array even from a Buffer
+    return map;
+  }
+
+  /**
+   * `restore` with the work in slices (`options.pace`): for maps of a
+   * million pairs, which take seconds to rebuild. A history entry listing
+   * every key in push order (the full diff of freeze) is taken without a
+   * lookup per key.
+   */
+  static async restoreAsync<K, V>(snapshot: StateMapSnapshot<K, V>, options: SliceOptions = {}): Promise<StateMap<K, V>> {
+    const { pace } = options;
+    const map: StateMap<K, V> = StateMap.#restoring(snapshot);
+    const pairs = snapshot.entries[Symbol.iterator]();
+    for (let done = false; !done; ) {
+      for (let i = 0; i < CHUNK; i++) {
+        const next = pairs.next();
+        if (next.done === true) {
+          done = true;
+          break;
+        }
+        map.push(next.value[0], next.value[1]);
+      }
+      if (pace?.due() === true) await pace.pause();
+    }
+    map.#updateId = checkUpdateId(snapshot.updateId, 'updateId');
+    for (const diff of snapshot.history) {
+      if (!(diff instanceof Diff)) throw new InvalidValueError('restore: history entries must be Diff instances');
+      if (await map.#listsEveryKey(diff, pace)) {
+        const values = diff.values;
+        await inSlices(values.length, pace, (a, b) => {
+          for (let i = a; i < b; i++) map.#checkValue(values[i]);
+        });
+        await map.#history.appendAllSliced(diff.fromUpdateId, diff.uptoUpdateId, values, pace);
+      } else {
+        map.#history.append(diff.fromUpdateId, diff.uptoUpdateId, await map.#slotsOfSliced(diff, pace), diff.values);
+      }
+    }
+    map.#hash = new Uint8Array(snapshot.hash);
+    return map;
+  }
+
+  /** The checks of a snapshot's fields, and an empty map with its kinds, master flag and remote. */
+  static #restoring<K, V>(snapshot: StateMapSnapshot<K, V>): StateMap<K, V> {
+    const { hash, isMaster } = snapshot;
     if (!(hash instanceof Uint8Array) || hash.length !== 32) throw new InvalidValueError('restore: hash must be 32 bytes');
     if (typeof isMaster !== 'boolean') throw new InvalidValueError(`restore: isMaster must be a boolean, got ${typeof isMaster}`);
     const map = new StateMap<K, V>({
@@ -105,32 +169,25 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
       value: snapshot.value,
       ...(snapshot.remote === undefined ? {} : { remote: snapshot.remote }),
     });
-    for (const [k, v] of entries) map.push(k, v);
-    map.#updateId = checkUpdateId(updateId, 'updateId');
     map.#master = isMaster;
-    for (const diff of history) {
-      if (!(diff instanceof Diff)) throw new InvalidValueError('restore: history entries must be Diff instances');
-      map.#history.append(diff.fromUpdateId, diff.uptoUpdateId, map.#slotsOf(diff), diff.values);
-    }
-    map.#hash = new Uint8Array(hash); // a copy, and a plain Uint8Array even from a Buffer
     return map;
   }
 
   /** Adds a key with its initial value; only before freeze, once per key. */
   push(key: K, value: V): void {
-    if (this.#hash !== undefined) throw new FrozenError();
+    if (this.#hash !== undefined || this.#freezing !== undefined) throw new FrozenError();
     this.#checkKey(key);
     this.#checkValue(value);
     const id = this.keyKind.id(key);
     if (this.#index.has(id)) throw new DuplicateKeyError();
-    this.#index.set(id, this.#keys.length);
+    this.#index.add(id, this.#keys.length);
     this.#keys.push(key);
     this.#values.push(value);
   }
 
   /** Marks the map as the master copy (it keeps taking writes after freeze); only before freeze. */
   setMaster(isMaster: boolean): void {
-    if (this.#hash !== undefined) throw new FrozenError();
+    if (this.#hash !== undefined || this.#freezing !== undefined) throw new FrozenError();
     if (typeof isMaster !== 'boolean') throw new InvalidValueError(`setMaster takes a boolean, got ${typeof isMaster}`);
     this.#master = isMaster;
   }
@@ -145,12 +202,37 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
    * current id) to the history, then awaits `remote.init(this)`. A failing
    * init rejects with InitError and leaves the map frozen, as in Rust.
    * Calling it again returns the first call's promise.
+   *
+   * With `options.pace` the sort, hash and full diff are computed in slices
+   * instead: the map refuses pushes and sets (FrozenError) from the call on,
+   * and is frozen (hash() defined) only once they are done.
    */
-  freeze(): Promise<void> {
+  freeze(options: SliceOptions = {}): Promise<void> {
     if (this.#hash !== undefined) return this.#init ?? Promise.resolve();
+    if (this.#freezing !== undefined) return this.#freezing;
+    if (options.pace !== undefined) {
+      this.#freezing = this.#freezeSliced(options.pace);
+      return this.#freezing;
+    }
     this.#hash = mapHash(this.#keys, this.#values, sortedSlots(this.#keys, this.keyKind), this.keyKind, this.valueKind);
     this.#history.appendAll(0n, this.#updateId, this.#values);
     this.#init = this.#runInit();
+    return this.#init;
+  }
+
+  async #freezeSliced(pace: Pace): Promise<void> {
+    let hash: Uint8Array;
+    try {
+      const order = await sortedSlotsSliced(this.#keys, this.keyKind, pace);
+      hash = await mapHashSliced(this.#keys, this.#values, order, this.keyKind, this.valueKind, pace);
+    } catch (err) {
+      this.#freezing = undefined; // a failing pause: the map stays unfrozen, as it was
+      throw err;
+    }
+    await this.#history.appendAllSliced(0n, this.#updateId, this.#values, pace);
+    this.#hash = hash;
+    this.#init = this.#runInit();
+    this.#freezing = undefined;
     return this.#init;
   }
 
@@ -182,6 +264,11 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
 
   get size(): number {
     return this.#keys.length;
+  }
+
+  /** The key's position in push order (the order of entries() and of full diffs), or -1 if the map lacks it. */
+  indexOf(key: K): number {
+    return this.#slotOf(key) ?? -1;
   }
 
   /** [key, value] pairs in push order. */
@@ -248,15 +335,21 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
    */
   historyEntries(afterUpdateId?: bigint): Diff<K, V>[] {
     if (afterUpdateId !== undefined) checkUpdateId(afterUpdateId, 'afterUpdateId');
-    return this.#history.entries(afterUpdateId).map((e) =>
-      Diff.fromColumns(
-        e.slots.map((slot) => this.#keys[slot]!),
-        e.values,
-        false,
-        e.from,
-        e.upto,
-      ),
-    );
+    return this.#history.entries(afterUpdateId).map((e) => Diff.fromColumns(this.#keysAt(e.slots), e.values, false, e.from, e.upto));
+  }
+
+  /**
+   * `historyEntries` copying in slices (`options.pace`): the freeze entry of
+   * a map of a million pairs holds a million pairs. The map must not change
+   * until the promise resolves.
+   */
+  async historyEntriesAsync(afterUpdateId?: bigint, options: SliceOptions = {}): Promise<Diff<K, V>[]> {
+    if (afterUpdateId !== undefined) checkUpdateId(afterUpdateId, 'afterUpdateId');
+    const out: Diff<K, V>[] = [];
+    for (const e of await this.#history.entriesSliced(afterUpdateId, options.pace)) {
+      out.push(Diff.fromColumns(await this.#keysAtSliced(e.slots, options.pace), e.values, false, e.from, e.upto));
+    }
+    return out;
   }
 
   /**
@@ -360,12 +453,63 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
     return slots;
   }
 
+  /** The keys of `slots`; a copy of the key list when they are every slot in order (the freeze entry). */
+  #keysAt(slots: Uint32Array): K[] {
+    const keys = this.#keys;
+    let all = slots.length === keys.length;
+    for (let i = 0; all && i < slots.length; i++) all = slots[i] === i;
+    if (all) return keys.slice();
+    const out = new Array<K>(slots.length);
+    for (let i = 0; i < slots.length; i++) out[i] = keys[slots[i]!]!;
+    return out;
+  }
+
+  /** #keysAt in slices. */
+  async #keysAtSliced(slots: Uint32Array, pace: Pace | undefined): Promise<K[]> {
+    const keys = this.#keys;
+    const out = new Array<K>(slots.length);
+    await inSlices(slots.length, pace, (a, b) => {
+      for (let i = a; i < b; i++) out[i] = keys[slots[i]!]!;
+    });
+    return out;
+  }
+
+  /** #slotsOf in slices. */
+  async #slotsOfSliced(diff: Diff<K, V>, pace: Pace | undefined): Promise<number[]> {
+    const keys = diff.keys;
+    const values = diff.values;
+    const slots = new Array<number>(keys.length);
+    await inSlices(keys.length, pace, (a, b) => {
+      for (let i = a; i < b; i++) {
+        this.#checkKey(keys[i]!);
+        this.#checkValue(values[i]!);
+        const slot = this.#slotOf(keys[i]!);
+        if (slot === undefined) throw new KeyNotFoundError();
+        slots[i] = slot;
+      }
+    });
+    return slots;
+  }
+
+  /** Whether `diff` has exactly this map's keys, in push order (slots 0..n-1). */
+  async #listsEveryKey(diff: Diff<K, V>, pace: Pace | undefined): Promise<boolean> {
+    const keys = diff.keys;
+    const own = this.#keys;
+    if (keys.length !== own.length || keys.length === 0) return false;
+    const equals = this.keyKind.equals;
+    let same = true;
+    await inSlices(keys.length, pace, (a, b) => {
+      for (let i = a; same && i < b; i++) if (keys[i] !== own[i] && !equals(keys[i]!, own[i]!)) same = false;
+    });
+    return same;
+  }
+
   #slotOf(key: K): number | undefined {
     return this.#index.get(this.keyKind.id(key));
   }
 
   #checkWritable(): void {
-    if (this.#hash !== undefined && !this.#master) throw new FrozenError();
+    if (this.#freezing !== undefined || (this.#hash !== undefined && !this.#master)) throw new FrozenError();
   }
 
   /** Increments the update id; returns the previous one. */

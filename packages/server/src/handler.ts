@@ -6,13 +6,16 @@
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { decode, decodeRequestWrapper, encodeResponse, type Request, type Response } from '@syncstate/codec';
-import { encodeDiffEntries } from '@syncstate/core';
+import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices } from '@syncstate/core';
 import { errorMessage, ProtocolError, ServerError } from './errors.js';
 import { type Logger, type ProtocolOptions, resolveLimits, type ServerLimits, silentLogger } from './limits/options.js';
 import { sleep } from './limits/timer.js';
 import { Metrics } from './metrics.js';
-import { MapRegistry, toHex } from './registry/registry.js';
+import { MapRegistry, SLICE_MS, toHex } from './registry/registry.js';
 import { MemoryStorage, type MapStorage } from './registry/storage.js';
+
+/** Diffs of at least this many pairs are encoded in slices. */
+const SLICED_DIFF_PAIRS = 8192;
 
 export class ProtocolHandler<K, V, E> {
   readonly limits: Readonly<ServerLimits>;
@@ -44,12 +47,18 @@ export class ProtocolHandler<K, V, E> {
     });
   }
 
-  /** The encoded answer to one request payload (a frame's body), or null to close without answering. */
+  /**
+   * The encoded answer to one request payload (a frame's body), or null to
+   * close without answering. The payload must not change until the answer
+   * resolves: Init and Event data are read from it in place (both transports
+   * hand over a buffer of the request's own).
+   */
   async respond(payload: Uint8Array, peer?: string): Promise<Uint8Array | null> {
     let request: Request;
     let password: Uint8Array;
     try {
-      ({ request, password } = decodeRequestWrapper(payload));
+      // In place: copying a 24 MB Init (a million pairs) held the event loop ~10 ms more.
+      ({ request, password } = decodeRequestWrapper(payload, { aliasBytes: true }));
     } catch (err) {
       return this.#drop(
         new ProtocolError('undecodable-request', `request of ${payload.length} bytes does not decode`, { cause: err }),
@@ -107,12 +116,17 @@ export class ProtocolHandler<K, V, E> {
       case 'GetDiff': {
         const diff = await registry.diff(request.hash, request.fromUpdateId, request.uptoUpdateId);
         if (diff === undefined) return { type: 'HashNotFound' };
+        const { key, value } = this.#options;
         return {
           type: 'Diff',
           fromUpdateId: diff.fromUpdateId,
           uptoUpdateId: diff.uptoUpdateId,
           isFull: diff.isFull,
-          encodedDiff: encodeDiffEntries(diff, this.#options.key, this.#options.value),
+          // The whole of a big map (24 MB for a million pairs) is encoded in slices, letting other requests through.
+          encodedDiff:
+            diff.size < SLICED_DIFF_PAIRS
+              ? encodeDiffEntries(diff, key, value)
+              : await encodeDiffEntriesSliced(diff, key, value, timeSlices({ sliceMs: SLICE_MS })),
         };
       }
       case 'Event': {

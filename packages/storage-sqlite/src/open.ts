@@ -55,6 +55,10 @@ export function openDatabase(o: OpenOptions): Database.Database {
       // FULL: every commit is on the disk (fsync of the WAL) before a client can see it.
       db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('journal_size_limit = 67108864');
+      // A checkpoint runs inside the commit that crosses the threshold, on the
+      // event loop: at SQLite's default 1000 pages (4 MiB) it took ~20 ms
+      // (measured while storing a million pairs); at 256 pages, ~9 ms, same total.
+      db.pragma('wal_autocheckpoint = 256');
       if (o.maxPageCount !== undefined) db.pragma(`max_page_count = ${o.maxPageCount}`);
     }
     checkKinds(db, o);

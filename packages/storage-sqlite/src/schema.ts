@@ -16,6 +16,23 @@
 //   encoded_diff). Trimming deletes the oldest rows.
 // Keys and values are stored as their bincode bytes. Update ids are SQLite
 // integers (signed 64-bit): ids of 2^63 and above are refused.
+//
+// Big maps (PARTS_MIN_PAIRS pairs and more; see parts.ts, create.ts), an
+// addition within version 2 that files get when they first store one:
+// - parts: the pairs as the map was created, in push order, as bincode
+//   Vec<(K, V)> blobs of about PART_BYTES each, numbered from 0. A million
+//   pairs load from a few dozen reads rather than a million rows.
+// - pairs then holds only the keys whose value changed since.
+// - a history row whose `pairs` is empty (0 bytes; an encoded Vec has at
+//   least its count byte) holds exactly the parts' pairs: the full diff of
+//   freeze, not stored twice.
+// - meta row 'creating <id>' while a big map's rows are written over several
+//   transactions; its `maps` row comes last, so it is served only once
+//   complete, and a read-write open deletes the rows of a creation a crash
+//   interrupted (its Init was never answered).
+// Files without big maps are exactly version 2. Earlier versions of this
+// package refuse a big map as damaged (CorruptDatabaseError) rather than
+// misread it.
 
 import type Database from 'better-sqlite3';
 
@@ -50,6 +67,16 @@ CREATE TABLE history (
   pairs BLOB NOT NULL,
   PRIMARY KEY (map_id, seq)
 ) WITHOUT ROWID;
+`;
+
+/** Created by the first big map a file stores. */
+export const PARTS_TABLE = `
+CREATE TABLE IF NOT EXISTS parts (
+  map_id INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  pairs BLOB NOT NULL,
+  PRIMARY KEY (map_id, part)
+);
 `;
 
 /** Tables a current file must have (a file with our id but without them is refused as damaged). */

@@ -1,5 +1,7 @@
 // The prepared statements of the storage, typed. Integer columns are read as
-// bigint (safeIntegers): update ids are u64s.
+// bigint (safeIntegers): update ids are u64s. Reads of a map go page by page
+// (never `iterate()`, which keeps the connection busy until it ends), so a
+// big map is read in slices with other maps' writes in between.
 
 import type Database from 'better-sqlite3';
 
@@ -21,33 +23,65 @@ export interface HistoryRow {
   seq: bigint;
   from_id: bigint;
   upto_id: bigint;
+  /** Empty: the entry holds exactly the map's parts (see schema.ts). */
   pairs: Uint8Array;
 }
 
+/** The meta row of a big map being created (its rows are written, its maps row is not yet). */
+const CREATING = 'creating ';
+
 export class Statements {
+  readonly #db: Database.Database;
   readonly #findMap: Database.Statement<[Uint8Array], MapRow>;
   readonly #hashes: Database.Statement<[], Uint8Array>;
-  readonly #pairs: Database.Statement<[bigint], PairRow>;
-  readonly #history: Database.Statement<[bigint], HistoryRow>;
-  readonly #insertMap: Database.Statement<[Uint8Array, bigint, number, number]>;
+  readonly #maxId: Database.Statement<[], bigint | null>;
+  /** Prepared once the file has a parts table. */
+  #part: Database.Statement<[bigint, number], Uint8Array> | undefined;
+  #insertPart: Database.Statement<[number, number, Uint8Array]> | undefined;
+  readonly #firstPairs: Database.Statement<[bigint, number], PairRow>;
+  readonly #nextPairs: Database.Statement<[bigint, Uint8Array, number], PairRow>;
+  readonly #history: Database.Statement<[bigint, bigint, number], HistoryRow>;
+  readonly #insertMap: Database.Statement<[number, Uint8Array, bigint, number, number]>;
   readonly #insertPair: Database.Statement<[number, Uint8Array, number, Uint8Array]>;
   readonly #insertHistory: Database.Statement<[number, bigint, bigint, bigint, Uint8Array]>;
   readonly #updatePair: Database.Statement<[Uint8Array, number, Uint8Array]>;
+  readonly #upsertPair: Database.Statement<[number, Uint8Array, number, Uint8Array]>;
   readonly #setUpdateId: Database.Statement<[bigint, number]>;
+  readonly #creating: Database.Statement<[string, string]>;
+  readonly #created: Database.Statement<[string]>;
+  readonly #unfinished: Database.Statement<[], string>;
+  readonly #deleteRows: Database.Statement<{ id: number }>[];
   readonly #trim: Database.Statement<{ map: number; upto: bigint }>;
+  #deleteParts: Database.Statement<{ id: number }> | undefined;
 
   constructor(db: Database.Database) {
+    this.#db = db;
     this.#findMap = db.prepare<[Uint8Array], MapRow>('SELECT id, hash, update_id, is_master, pair_count FROM maps WHERE hash = ?').safeIntegers();
     this.#hashes = db.prepare<[], Uint8Array>('SELECT hash FROM maps ORDER BY id').pluck();
-    this.#pairs = db.prepare<[bigint], PairRow>('SELECT key, slot, value FROM pairs WHERE map_id = ?').safeIntegers();
-    this.#history = db
-      .prepare<[bigint], HistoryRow>('SELECT seq, from_id, upto_id, pairs FROM history WHERE map_id = ? ORDER BY seq')
+    this.#maxId = db.prepare<[], bigint | null>('SELECT max(id) FROM maps').pluck().safeIntegers();
+    this.#firstPairs = db
+      .prepare<[bigint, number], PairRow>('SELECT key, slot, value FROM pairs WHERE map_id = ? ORDER BY key LIMIT ?')
       .safeIntegers();
-    this.#insertMap = db.prepare('INSERT INTO maps (hash, update_id, is_master, pair_count) VALUES (?, ?, ?, ?)');
+    this.#nextPairs = db
+      .prepare<[bigint, Uint8Array, number], PairRow>('SELECT key, slot, value FROM pairs WHERE map_id = ? AND key > ? ORDER BY key LIMIT ?')
+      .safeIntegers();
+    this.#history = db
+      .prepare<[bigint, bigint, number], HistoryRow>('SELECT seq, from_id, upto_id, pairs FROM history WHERE map_id = ? AND seq >= ? ORDER BY seq LIMIT ?')
+      .safeIntegers();
+    // Ids are given by the storage (nextId), never by SQLite: a big map's rows use its id before its maps row exists.
+    this.#insertMap = db.prepare('INSERT INTO maps (id, hash, update_id, is_master, pair_count) VALUES (?, ?, ?, ?, ?)');
     this.#insertPair = db.prepare('INSERT INTO pairs (map_id, key, slot, value) VALUES (?, ?, ?, ?)');
     this.#insertHistory = db.prepare('INSERT INTO history (map_id, seq, from_id, upto_id, pairs) VALUES (?, ?, ?, ?, ?)');
     this.#updatePair = db.prepare('UPDATE pairs SET value = ? WHERE map_id = ? AND key = ?');
+    this.#upsertPair = db.prepare(
+      'INSERT INTO pairs (map_id, key, slot, value) VALUES (?, ?, ?, ?) ON CONFLICT (map_id, key) DO UPDATE SET value = excluded.value',
+    );
     this.#setUpdateId = db.prepare('UPDATE maps SET update_id = ? WHERE id = ?');
+    this.#creating = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)');
+    this.#created = db.prepare('DELETE FROM meta WHERE name = ?');
+    this.#unfinished = db.prepare<[], string>(`SELECT name FROM meta WHERE name LIKE '${CREATING}%'`).pluck();
+    this.#deleteRows = ['pairs', 'history'].map((table) => db.prepare(`DELETE FROM ${table} WHERE map_id = :id`));
+    if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'parts'").pluck().get() === 1) this.#prepareParts();
     // The oldest rows up to the first one ending above `upto` (a prefix, found by walking from the oldest).
     this.#trim = db.prepare(`
       DELETE FROM history WHERE map_id = :map AND seq < coalesce(
@@ -63,17 +97,45 @@ export class Statements {
     return this.#hashes.all();
   }
 
-  pairs(mapId: bigint): IterableIterator<PairRow> {
-    return this.#pairs.iterate(mapId);
+  /** The largest map id in use (0 for none). */
+  maxId(): number {
+    return Number(this.#maxId.get() ?? 0n);
   }
 
-  history(mapId: bigint): IterableIterator<HistoryRow> {
-    return this.#history.iterate(mapId);
+  get hasParts(): boolean {
+    return this.#part !== undefined;
   }
 
-  /** Returns the new map's id. */
-  insertMap(hash: Uint8Array, updateId: bigint, isMaster: boolean, pairCount: number): number {
-    return Number(this.#insertMap.run(hash, updateId, isMaster ? 1 : 0, pairCount).lastInsertRowid);
+  /** Creates the parts table (in the caller's transaction; call `partsCreated` once it is committed). */
+  createParts(ddl: string): void {
+    this.#db.exec(ddl);
+  }
+
+  partsCreated(): void {
+    this.#prepareParts();
+  }
+
+  /** Part `part` of a big map's pairs, or undefined past the last one (or in a file without parts). */
+  part(mapId: bigint, part: number): Uint8Array | undefined {
+    return this.#part?.get(mapId, part);
+  }
+
+  insertPart(mapId: number, part: number, pairs: Uint8Array): void {
+    this.#insertPart!.run(mapId, part, pairs);
+  }
+
+  /** Up to `limit` pair rows, by key, after `afterKey` (from the first with undefined). */
+  pairs(mapId: bigint, afterKey: Uint8Array | undefined, limit: number): PairRow[] {
+    return afterKey === undefined ? this.#firstPairs.all(mapId, limit) : this.#nextPairs.all(mapId, afterKey, limit);
+  }
+
+  /** Up to `limit` history rows from `fromSeq` on, oldest first. */
+  history(mapId: bigint, fromSeq: bigint, limit: number): HistoryRow[] {
+    return this.#history.all(mapId, fromSeq, limit);
+  }
+
+  insertMap(id: number, hash: Uint8Array, updateId: bigint, isMaster: boolean, pairCount: number): void {
+    this.#insertMap.run(id, hash, updateId, isMaster ? 1 : 0, pairCount);
   }
 
   insertPair(mapId: number, key: Uint8Array, slot: number, value: Uint8Array): void {
@@ -89,11 +151,44 @@ export class Statements {
     return this.#updatePair.run(value, mapId, key).changes;
   }
 
+  /** A big map's changed value: its row, added or updated. */
+  upsertPair(mapId: number, key: Uint8Array, slot: number, value: Uint8Array): void {
+    this.#upsertPair.run(mapId, key, slot, value);
+  }
+
   setUpdateId(mapId: number, updateId: bigint): void {
     this.#setUpdateId.run(updateId, mapId);
   }
 
+  /** Records that big map `id`'s rows are being written (its maps row comes last). */
+  creating(id: number, hashHex: string): void {
+    this.#creating.run(`${CREATING}${id}`, hashHex);
+  }
+
+  /** Its maps row is in: the record goes (same transaction). */
+  created(id: number): void {
+    this.#created.run(`${CREATING}${id}`);
+  }
+
+  /** Ids of big maps whose creation did not finish. */
+  unfinished(): number[] {
+    return this.#unfinished.all().map((name) => Number(name.slice(CREATING.length)));
+  }
+
+  /** Deletes the rows of an unfinished creation and its record. */
+  dropUnfinished(id: number): void {
+    for (const statement of this.#deleteRows) statement.run({ id });
+    this.#deleteParts?.run({ id });
+    this.#created.run(`${CREATING}${id}`);
+  }
+
   trim(mapId: number, upto: bigint): void {
     this.#trim.run({ map: mapId, upto });
+  }
+
+  #prepareParts(): void {
+    this.#part = this.#db.prepare<[bigint, number], Uint8Array>('SELECT pairs FROM parts WHERE map_id = ? AND part = ?').pluck();
+    this.#insertPart = this.#db.prepare('INSERT INTO parts (map_id, part, pairs) VALUES (?, ?, ?)');
+    this.#deleteParts = this.#db.prepare('DELETE FROM parts WHERE map_id = :id');
   }
 }

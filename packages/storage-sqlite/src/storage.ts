@@ -1,7 +1,8 @@
 // SqliteStorage: the server's MapStorage on an embedded SQLite database.
 //
-// - create: the map row, every pair (in push order) and every history entry,
-//   in one transaction.
+// - create: a small map's row, every pair (in push order) and every history
+//   entry, in one transaction; a big map in parts, over several
+//   transactions, served only once complete (create.ts).
 // - append: the history entries the map gained since the last stored id,
 //   one row each, the new values of the keys they touch and the map's update
 //   id, in one transaction. Entries are read from the map itself (its
@@ -11,16 +12,20 @@
 // - trim: the oldest history rows are deleted with the next write (or within
 //   TRIM_DELAY_MS); until then a restart restores a few more entries, which
 //   answer exactly as the trimmed ones would under the server's maxHistory.
-// - load: rebuilds the map with StateMap.restore.
+// - load: rebuilds the map with StateMap.restoreAsync, reading and decoding
+//   in slices (load.ts); concurrent loads of one map share the work.
 // Writes of one event-loop turn share a transaction and its fsync (batch.ts).
+// Work on big maps yields to the event loop every SLICE_MS, so requests
+// for other maps are served meanwhile.
 
-import { decode, encode } from '@syncstate/codec';
-import { decodeDiffEntries, Diff, encodeDiffEntries, StateMap } from '@syncstate/core';
-import type { Kind } from '@syncstate/core';
+import { encode } from '@syncstate/codec';
+import { type Diff, encodeDiffEntries, type Kind, type Pace, type StateMap, timeSlices } from '@syncstate/core';
 import type { MapStorage } from '@syncstate/server';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from './batch.js';
+import { createMap } from './create.js';
 import { CorruptDatabaseError, fromSqlite, StorageError, StorageReadOnlyError } from './errors.js';
+import { readMap } from './load.js';
 import { openDatabase } from './open.js';
 import { Statements } from './statements.js';
 
@@ -53,6 +58,8 @@ export interface SqliteStorageOptions<K, V> {
 interface Held<K, V> {
   readonly id: number;
   readonly map: StateMap<K, V>;
+  /** Pairs held in parts (a big map: its changed values are rows over them); 0 for a map of rows. */
+  readonly inParts: number;
   /** Update id of the last stored change. */
   storedUpto: bigint;
   /** seq of the next history row. */
@@ -60,6 +67,8 @@ interface Held<K, V> {
 }
 
 const TRIM_DELAY_MS = 200;
+/** Work on a big map yields to the event loop after this many milliseconds (as the server's registry does). */
+const SLICE_MS = 5;
 const MAX_ID = (1n << 63n) - 1n;
 
 export class SqliteStorage<K, V> implements MapStorage<K, V> {
@@ -73,8 +82,12 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
   readonly #sql: Statements;
   readonly #commits: GroupCommit;
   readonly #held = new Map<string, Held<K, V>>();
+  readonly #loading = new Map<string, Promise<StateMap<K, V> | undefined>>();
+  readonly #creating = new Set<string>();
   readonly #trims = new Map<Held<K, V>, bigint>();
   #trimTimer: NodeJS.Timeout | undefined;
+  /** The id of the next map created (ids are given here: a big map's rows use it before its maps row exists). */
+  #nextId: number;
   #closed: Promise<void> | undefined;
 
   /** Opens (or creates) the file; throws ForeignFileError, CorruptDatabaseError, SchemaVersionError or StorageError. */
@@ -106,6 +119,8 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     this.readOnlyReason = reason;
     this.#sql = new Statements(this.#db);
     this.#commits = new GroupCommit(this.#db, { pending: () => this.#trims.size > 0, run: () => this.#applyTrims() });
+    if (!this.readOnly) this.#dropUnfinished();
+    this.#nextId = this.#sql.maxId() + 1;
   }
 
   /** Hashes (lowercase hex) of the stored maps, in storage order. */
@@ -117,29 +132,47 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
   load(hash: Uint8Array, hashHex: string): Promise<StateMap<K, V> | undefined> {
     try {
       this.#open();
-      const held = this.#held.get(hashHex);
-      if (held !== undefined) return Promise.resolve(held.map);
-      return Promise.resolve(this.#load(hash, hashHex));
     } catch (err) {
-      return Promise.reject(fromSqlite(err, `loading map ${hashHex}`));
+      return Promise.reject(err);
+    }
+    const held = this.#held.get(hashHex);
+    if (held !== undefined) return Promise.resolve(held.map);
+    let loading = this.#loading.get(hashHex);
+    if (loading === undefined) {
+      loading = this.#load(hash, hashHex).finally(() => this.#loading.delete(hashHex));
+      this.#loading.set(hashHex, loading);
+    }
+    return loading;
+  }
+
+  /** The stored update id, read from the map's row: answers while the map loads. */
+  peek(hash: Uint8Array, hashHex: string): Promise<{ updateId: bigint } | undefined> {
+    try {
+      this.#open();
+      const held = this.#held.get(hashHex);
+      if (held !== undefined) return Promise.resolve({ updateId: held.map.getUpdateId() });
+      const row = this.#sql.findMap(hash);
+      return Promise.resolve(row === undefined ? undefined : { updateId: row.update_id });
+    } catch (err) {
+      return Promise.reject(fromSqlite(err, `reading map ${hashHex}`));
     }
   }
 
   create(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Promise<void> {
     const refused = this.#refuseWrites();
     if (refused !== undefined) return refused;
-    if (this.#held.has(hashHex)) return Promise.reject(new StorageError('duplicate-map', `map ${hashHex} is stored already`));
-    return this.#commits.run(() => {
-      const updateId = checkId(map.getUpdateId());
-      const id = this.#sql.insertMap(hash, updateId, map.isMaster, map.size);
-      let slot = 0;
-      for (const [k, v] of map.entries()) this.#sql.insertPair(id, this.#encodeKey(k), slot++, this.#encodeValue(v));
-      let seq = 0n;
-      for (const entry of map.historyEntries()) this.#insertEntry(id, seq++, entry);
-      return () => {
-        this.#held.set(hashHex, { id, map, storedUpto: updateId, nextSeq: seq });
-      };
-    });
+    if (this.#held.has(hashHex) || this.#creating.has(hashHex)) {
+      return Promise.reject(new StorageError('duplicate-map', `map ${hashHex} is stored already`));
+    }
+    this.#creating.add(hashHex);
+    const open = (): void => this.#open();
+    const nextId = (): number => this.#nextId++;
+    const context = { sql: this.#sql, commits: this.#commits, key: this.#key, value: this.#value, pace: this.#pace(), open, checkId, nextId };
+    return createMap(context, hash, hashHex, map)
+      .then(({ id, inParts, nextSeq }) => {
+        this.#held.set(hashHex, { id, map, inParts, storedUpto: map.getUpdateId(), nextSeq });
+      })
+      .finally(() => this.#creating.delete(hashHex));
   }
 
   append(_hash: Uint8Array, hashHex: string, changes: readonly Diff<K, V>[]): Promise<void> {
@@ -184,40 +217,22 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     return this.#closed;
   }
 
-  #load(hash: Uint8Array, hashHex: string): StateMap<K, V> | undefined {
-    const row = this.#sql.findMap(hash);
-    if (row === undefined) return undefined;
-    const count = Number(row.pair_count);
-    const entries = new Array<[K, V]>(count);
-    let filled = 0;
-    let map: StateMap<K, V>;
-    let seq = 0n;
+  async #load(hash: Uint8Array, hashHex: string): Promise<StateMap<K, V> | undefined> {
+    const doing = `loading map ${hashHex}`;
+    let loaded;
+    let row;
     try {
-      for (const p of this.#sql.pairs(row.id)) {
-        const slot = Number(p.slot);
-        if (slot < 0 || slot >= count || entries[slot] !== undefined) throw new Error(`pair slot ${slot} out of place`);
-        entries[slot] = [decode(this.#key.schema, plain(p.key), { strict: true }), decode(this.#value.schema, plain(p.value), { strict: true })];
-        filled++;
-      }
-      if (filled !== count) throw new Error(`${filled} pairs stored, ${count} expected`);
-      const history: Diff<K, V>[] = [];
-      for (const h of this.#sql.history(row.id)) {
-        history.push(new Diff(decodeDiffEntries(plain(h.pairs), this.#key, this.#value, { strict: true }), false, h.from_id, h.upto_id));
-        seq = h.seq + 1n;
-      }
-      map = StateMap.restore({
-        key: this.#key,
-        value: this.#value,
-        hash: plain(row.hash),
-        entries,
-        updateId: row.update_id,
-        history,
-        isMaster: row.is_master === 1n,
-      });
+      row = this.#sql.findMap(hash);
+      if (row === undefined) return undefined;
+      const open = (): void => this.#open();
+      loaded = await readMap({ sql: this.#sql, key: this.#key, value: this.#value, pace: this.#pace(), open }, row);
     } catch (err) {
+      const mapped = fromSqlite(err, doing);
+      if (mapped instanceof StorageError) throw mapped;
       throw new CorruptDatabaseError(`map ${hashHex} in ${this.path} does not read back: ${(err as Error).message}`, { cause: err });
     }
-    this.#held.set(hashHex, { id: Number(row.id), map, storedUpto: row.update_id, nextSeq: seq });
+    const { map, inParts, nextSeq } = loaded;
+    this.#held.set(hashHex, { id: Number(row.id), map, inParts, storedUpto: row.update_id, nextSeq });
     return map;
   }
 
@@ -238,7 +253,12 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     let seq = held.nextSeq;
     for (const entry of entries) this.#insertEntry(held.id, seq++, entry);
     for (const [k, v] of values) {
-      if (this.#sql.updatePair(held.id, this.#encodeKey(k), this.#encodeValue(v)) !== 1) {
+      if (held.inParts > 0) {
+        // A big map: a changed value is a row over its part's.
+        const slot = map.indexOf(k);
+        if (slot < 0) throw new StorageError('unknown-map', `key missing from the stored map`);
+        this.#sql.upsertPair(held.id, this.#encodeKey(k), slot, this.#encodeValue(v));
+      } else if (this.#sql.updatePair(held.id, this.#encodeKey(k), this.#encodeValue(v)) !== 1) {
         throw new StorageError('unknown-map', `key missing from the stored map`);
       }
     }
@@ -258,6 +278,24 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     const trims = [...this.#trims];
     this.#trims.clear();
     for (const [held, upto] of trims) this.#sql.trim(held.id, upto > MAX_ID ? MAX_ID : upto);
+  }
+
+  /** Deletes the rows of big maps whose creation a crash interrupted (never answered InitSuccess, so no client knows them). */
+  #dropUnfinished(): void {
+    const ids = this.#sql.unfinished();
+    if (ids.length === 0) return;
+    try {
+      this.#db.transaction(() => {
+        for (const id of ids) this.#sql.dropUnfinished(id);
+      })();
+    } catch (err) {
+      this.#db.close();
+      throw fromSqlite(err, `removing the rows of ${ids.length} map(s) whose creation did not finish`);
+    }
+  }
+
+  #pace(): Pace {
+    return timeSlices({ sliceMs: SLICE_MS });
   }
 
   #refuseWrites(): Promise<never> | undefined {
@@ -311,11 +349,6 @@ function lastWrites<K, V>(entries: readonly Diff<K, V>[], key: Kind<K>): Array<r
 function checkId(id: bigint): bigint {
   if (id > MAX_ID) throw new StorageError('update-id-range', `update id ${id} is above 2^63 - 1, which SQLite cannot store`);
   return id;
-}
-
-/** better-sqlite3 returns Buffers; decoded byte values should be plain Uint8Arrays like the ones clients send. */
-function plain(b: Uint8Array): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -14,10 +14,11 @@
  * own attempt with its own data instead of being told InitSuccess for a map
  * that does not exist, which is what the Rust server answers.
  */
-import { decodeInitData, type Diff, type Kind, StateMap } from '@syncstate/core';
+import { type Diff, type Kind, type StateMap, timeSlices } from '@syncstate/core';
 import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
 import type { EventHook, HookContext, InitHook, Logger, ServerLimits } from '../limits/options.js';
 import type { Metrics } from '../metrics.js';
+import { buildInitMap } from './build-map.js';
 import { startHookRun, type HookRun } from './hook-handle.js';
 import { changesSince, historyFloor } from './history.js';
 import { SerialQueue } from './queue.js';
@@ -53,6 +54,15 @@ export interface RegistryOptions<K, V, E> {
 
 const success: InitOutcome = { type: 'InitSuccess' };
 
+/**
+ * Heavy work on one map (an Init of a million pairs) yields to the event loop
+ * after this many milliseconds, so other maps' requests wait at most about
+ * this long behind it, plus garbage collection: building a million pairs
+ * costs V8 pauses of 10-35 ms on the reference machine, which slicing cannot
+ * split (BENCHMARKS.md, "Heavy maps").
+ */
+export const SLICE_MS = 5;
+
 /** At most this many events of one map share a store (bounds what a crash can lose before anyone saw it). */
 const MAX_UNSTORED_EVENTS = 256;
 
@@ -69,6 +79,8 @@ export class MapRegistry<K, V, E> {
 
   /** The map's current update id, after every event accepted before this call; undefined: no such map. */
   async updateId(hash: Uint8Array): Promise<bigint | undefined> {
+    const stored = await this.#peek(hash);
+    if (stored !== undefined) return stored ?? undefined;
     const entry = await this.#find(hash);
     if (entry === undefined) return undefined;
     return entry.queue.run(async () => {
@@ -190,6 +202,30 @@ export class MapRegistry<K, V, E> {
     return entry;
   }
 
+  /**
+   * For a map not in memory: what the storage says without loading it (its
+   * load starts meanwhile, for the requests that follow). A stored update id
+   * is current: events reach a map only once it is loaded. null: no such
+   * map. undefined: the map is in memory, or the storage cannot peek; the
+   * caller takes the usual way.
+   */
+  async #peek(hash: Uint8Array): Promise<bigint | null | undefined> {
+    const { storage, logger } = this.#options;
+    const hashHex = toHex(hash);
+    if (storage.peek === undefined || this.#entries.has(hashHex)) return undefined;
+    let peeked: { updateId: bigint } | undefined;
+    try {
+      peeked = await storage.peek(hash, hashHex);
+    } catch {
+      return undefined; // the load reports it
+    }
+    if (this.#entries.has(hashHex)) return undefined;
+    if (peeked === undefined) return null;
+    const loading = this.#find(hash);
+    if (loading instanceof Promise) loading.catch((err: unknown) => logger.warn({ err, hash: hashHex }, 'loading a map failed'));
+    return peeked.updateId;
+  }
+
   #find(hash: Uint8Array): Promise<Entry<K, V> | undefined> | Entry<K, V> | undefined {
     const hashHex = toHex(hash);
     const cached = this.#entries.get(hashHex);
@@ -232,17 +268,13 @@ export class MapRegistry<K, V, E> {
       if (!this.#entries.has(hashHex)) this.#add(hash, hashHex, stored);
       return success;
     }
-    let pairs: Array<[K, V]>;
+    // As the Rust server: a master map built from the decoded HashMap, then frozen; in slices (build-map.ts).
+    let map: StateMap<K, V>;
     try {
-      pairs = decodeInitData(initData, key, value);
+      map = await buildInitMap(initData, key, value, timeSlices({ sliceMs: SLICE_MS }));
     } catch (err) {
       throw new ProtocolError('undecodable-init-data', `init data of ${hashHex} does not decode as the map`, { cause: err });
     }
-    // As the Rust server: a master map built from the decoded HashMap, then frozen.
-    const map = new StateMap<K, V>({ key, value });
-    for (const [k, v] of pairs) map.push(k, v);
-    map.setMaster(true);
-    await map.freeze();
     if (!bytesEqual(map.hash()!, hash)) {
       logger.info({ hash: hashHex, actual: toHex(map.hash()!) }, 'init data does not hash to the claimed hash');
       return { type: 'HashMismatch' };

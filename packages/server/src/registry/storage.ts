@@ -17,6 +17,10 @@
  * - `trim` may forget history entries older than the given update id (bounded
  *   history); requests from before that point are answered with a full diff.
  *
+ * - `peek` (optional) tells a stored map's update id without loading it, so
+ *   a GetUpdateId is answered at once while a big map loads (after a
+ *   restart, a million pairs take a second or two).
+ *
  * Hashes are the 32-byte map identities; `hashHex` is the same in lowercase
  * hex, handy as a key.
  */
@@ -25,6 +29,8 @@ import type { Diff, StateMap } from '@syncstate/core';
 export interface MapStorage<K, V> {
   /** The stored map with this hash, frozen and master, or undefined. Called once per hash not yet in memory. */
   load(hash: Uint8Array, hashHex: string): Promise<StateMap<K, V> | undefined>;
+  /** The stored update id of a map, or undefined if none is stored; without loading the map. */
+  peek?(hash: Uint8Array, hashHex: string): Promise<{ updateId: bigint } | undefined>;
   /** Stores a new map (frozen, master, init hooks already run). Never called twice for one hash. */
   create(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Promise<void>;
   /** Stores the changes hooks made to a map, oldest first. */
