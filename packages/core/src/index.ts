@@ -7,7 +7,7 @@ export { Modification } from './modification.js';
 export { Diff } from './diff.js';
 export { Event } from './event.js';
 export { DummyRemote } from './remote.js';
-export type { EventBroadcaster, Remote } from './remote.js';
+export type { EventBroadcaster, HostedMap, Remote } from './remote.js';
 export { kinds, compareBytes, compareCodePoints } from './kinds.js';
 export type { Kind } from './kinds.js';
 export { decodeDiffEntries, decodeInitData, decodePairsSliced, encodeDiffEntries, encodeDiffEntriesSliced, encodeInitData } from './wire.js';

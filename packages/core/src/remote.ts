@@ -3,7 +3,19 @@
 // @syncstate/remote; these are the interfaces they implement.
 
 import { Diff } from './diff.js';
-import type { StateMap } from './statemap.js';
+import type { Kind } from './kinds.js';
+
+/**
+ * What a remote may read of the map it hosts: a frozen StateMap. (Named here
+ * rather than imported, so that statemap.ts, which uses Remote, and this file
+ * do not import each other.)
+ */
+export interface HostedMap<K, V> {
+  hash(): Uint8Array | undefined;
+  readonly keyKind: Kind<K>;
+  readonly valueKind: Kind<V>;
+  entries(): Iterable<[K, V]>;
+}
 
 export interface Remote<K, V> {
   /**
@@ -17,7 +29,7 @@ export interface Remote<K, V> {
    * set, so the remote can host the map (Rust `init`). A rejection makes
    * freeze reject with InitError; the map stays frozen, as in Rust.
    */
-  init(map: StateMap<K, V>): Promise<void>;
+  init(map: HostedMap<K, V>): Promise<void>;
 }
 
 export interface EventBroadcaster {

@@ -5,10 +5,12 @@
  * Transports own the bytes and call it once per request (transport/).
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { decode, decodeRequestWrapper, encodeResponse, type Request, type Response } from '@syncstate/codec';
-import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices } from '@syncstate/core';
+import { decode, decodeRequestWrapper, encodeResponse, type Request, type Response, type Schema } from '@syncstate/codec';
+import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices, type Kind } from '@syncstate/core';
 import { errorMessage, ProtocolError, ServerError } from './errors.js';
-import { type Logger, type ProtocolOptions, resolveLimits, type ServerLimits, silentLogger } from './limits/options.js';
+import { resolveLimits, type ServerLimits } from './limits/limits.js';
+import { type Logger, silentLogger } from './logger.js';
+import type { EventHook, InitHook } from './registry/hooks.js';
 import { sleep } from './limits/timer.js';
 import { Metrics } from './metrics.js';
 import { MapRegistry, SLICE_MS, toHex } from './registry/registry.js';
@@ -16,6 +18,22 @@ import { MemoryStorage, type MapStorage } from './registry/storage.js';
 
 /** Diffs of at least this many pairs are encoded in slices. */
 const SLICED_DIFF_PAIRS = 8192;
+
+/** Everything the protocol needs, independent of the transport. */
+export interface ProtocolOptions<K, V, E> {
+  /** Pre-shared password every request carries (a string is sent as its UTF-8 bytes). */
+  password: string | Uint8Array;
+  key: Kind<K>;
+  value: Kind<V>;
+  /** Schema of the events clients send (e.g. `t.enumOf({...})`). */
+  event: Schema<E>;
+  hooks?: readonly EventHook<K, V, E>[];
+  initHooks?: readonly InitHook<K, V>[];
+  logger?: Logger;
+  /** Where maps live; in memory by default. */
+  storage?: MapStorage<K, V>;
+  limits?: Partial<ServerLimits>;
+}
 
 export class ProtocolHandler<K, V, E> {
   readonly limits: Readonly<ServerLimits>;

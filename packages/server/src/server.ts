@@ -6,9 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { ServerClosedError } from './errors.js';
-import { ProtocolHandler } from './handler.js';
+import { ProtocolHandler, type ProtocolOptions } from './handler.js';
 import { ByteBudget } from './limits/budget.js';
-import type { ProtocolOptions } from './limits/options.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { nodeTlsTransport } from './transport/node-tls.js';
 import { respondOrClose } from './transport/stream.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { serveConnection, type ConnectionOptions, type Responder } from '../src/transport/stream.js';
 import { ByteBudget } from '../src/limits/budget.js';
-import { silentLogger } from '../src/limits/options.js';
+import { silentLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
 import { collect, duplexPair, frame, unframe } from './helpers/duplex-pair.js';
 

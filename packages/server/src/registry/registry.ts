@@ -16,7 +16,9 @@
  */
 import { type Diff, type Kind, type StateMap, timeSlices } from '@syncstate/core';
 import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
-import type { EventHook, HookContext, InitHook, Logger, ServerLimits } from '../limits/options.js';
+import type { ServerLimits } from '../limits/limits.js';
+import type { Logger } from '../logger.js';
+import type { EventHook, HookContext, InitHook } from './hooks.js';
 import type { Metrics } from '../metrics.js';
 import { buildInitMap } from './build-map.js';
 import { startHookRun, type HookRun } from './hook-handle.js';

@@ -17,7 +17,7 @@
 import type { Duplex } from 'node:stream';
 import { FrameTooLargeError, ServerError, TimeoutError } from '../errors.js';
 import type { ByteBudget } from '../limits/budget.js';
-import type { Logger } from '../limits/options.js';
+import type { Logger } from '../logger.js';
 import { startTimer, type Timer } from '../limits/timer.js';
 import type { Metrics } from '../metrics.js';
 import type { ConnectionInfo } from './transport.js';

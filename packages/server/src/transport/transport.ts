@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { ServerErrorCode } from '../errors.js';
 import type { ByteBudget } from '../limits/budget.js';
-import type { Logger, ServerLimits } from '../limits/options.js';
+import type { ServerLimits } from '../limits/limits.js';
+import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 
 /** One connection, as a transport knows it. */

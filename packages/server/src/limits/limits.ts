@@ -1,34 +1,8 @@
 /**
- * Server options, their defaults, and validation. Every limit has a finite
- * default except `maxHistory`, whose default (unbounded) keeps the answers
- * identical to the Rust server's.
+ * The server's limits, their defaults, and validation. Every limit has a
+ * finite default except `maxHistory`, whose default (unbounded) keeps the
+ * answers identical to the Rust server's.
  */
-import type { Schema } from '@syncstate/codec';
-import type { Kind, StateMap } from '@syncstate/core';
-import type { MapStorage } from '../registry/storage.js';
-
-/** pino-compatible: `logger.warn({ hash, err }, 'message')`. */
-export interface Logger {
-  error(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
-const noop = (): void => {};
-export const silentLogger: Logger = { error: noop, warn: noop, info: noop, debug: noop };
-
-export interface HookContext {
-  /** The map's hash (its identity on the wire). */
-  hash: Uint8Array;
-  hashHex: string;
-}
-
-/** Runs for every event of a map, after EventInProcess was answered; one event at a time per map. */
-export type EventHook<K, V, E> = (map: StateMap<K, V>, event: E, context: HookContext) => void | Promise<void>;
-
-/** Runs once when a map is created; throwing refuses the map (the client gets InitFailure with the message). */
-export type InitHook<K, V> = (map: StateMap<K, V>, context: HookContext) => void | Promise<void>;
 
 export interface ServerLimits {
   /** Largest request frame accepted; a bigger length prefix closes the connection before anything is buffered. */
@@ -68,22 +42,6 @@ export const defaultLimits: Readonly<ServerLimits> = Object.freeze({
   maxHistory: Infinity,
   incorrectPasswordDelayMs: [0.1, 100] as const,
 });
-
-/** Everything the protocol needs, independent of the transport. */
-export interface ProtocolOptions<K, V, E> {
-  /** Pre-shared password every request carries (a string is sent as its UTF-8 bytes). */
-  password: string | Uint8Array;
-  key: Kind<K>;
-  value: Kind<V>;
-  /** Schema of the events clients send (e.g. `t.enumOf({...})`). */
-  event: Schema<E>;
-  hooks?: readonly EventHook<K, V, E>[];
-  initHooks?: readonly InitHook<K, V>[];
-  logger?: Logger;
-  /** Where maps live; in memory by default. */
-  storage?: MapStorage<K, V>;
-  limits?: Partial<ServerLimits>;
-}
 
 /** Applies defaults and rejects nonsensical limits early, at construction. */
 export function resolveLimits(partial: Partial<ServerLimits> | undefined): ServerLimits {
