@@ -1,4 +1,4 @@
-// The syncstate protocol messages: PROTOCOL.md's worked example, every
+// The syncstate protocol messages: docs/protocol.md's worked examples, every
 // variant through the idiomatic helpers, and garbage-input tables for every
 // public decode function (only DecodeError may come out; inputs untouched).
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ import { atOffset, expectDecodeError, hex, toHex } from './helpers.js';
 const hash = new Uint8Array(32).fill(0x11);
 const h = '11'.repeat(32);
 
-describe('worked example (PROTOCOL.md section 3)', () => {
+describe('worked example (docs/protocol.md, "Messages")', () => {
   it('GetDiff from 0 to 300 with password "pw"', () => {
     const bytes = encodeRequestWrapper({
       password: new TextEncoder().encode('pw'),

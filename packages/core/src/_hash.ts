@@ -1,4 +1,4 @@
-// The map hash of syncstate 0.3.0 (PROTOCOL.md section 4): keys ascending by
+// The map hash of syncstate 0.3.0 (docs/protocol.md, "The hash"): keys ascending by
 // Rust's Ord, then SHA-256 over, per pair, the key's byte length as a u64
 // big endian, its bytes, the value's byte length (u64 BE), its bytes.
 //

@@ -9,7 +9,7 @@
 // freeze full diff (0, p), the steps after it, plus one per jump a remote
 // made on a master map.
 //
-// Rust's get_diff scans (PROTOCOL.md section 7) reduce to two lookups:
+// Rust's get_diff scans (docs/protocol.md, "Master map semantics") reduce to two lookups:
 //   - the first entry, oldest first, whose from is >= F (the scan stops at the
 //     first from == F or from > F). It is a prefix maximum of from: `records`
 //     keeps those (increasing), so it is a binary search.

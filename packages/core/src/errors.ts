@@ -60,7 +60,7 @@ export class FetchUpdateError extends StateMapError {
   }
 }
 
-/** A second `push` of a key. Rust accepts it and then hashes the pair twice (PROTOCOL.md section 4). */
+/** A second `push` of a key. Rust accepts it and then hashes the pair twice (docs/protocol.md, "The hash"). */
 export class DuplicateKeyError extends StateMapError {
   override name = 'DuplicateKeyError';
   constructor() {

@@ -1,7 +1,7 @@
 // StateMap: a fixed set of keys with values, identified by a hash taken at
 // freeze; a master copy records every change in a history and answers
 // diffs, slave copies pull diffs through a Remote (Rust `syncstate::StateMap`,
-// PROTOCOL.md sections 1, 4, 7 and 8).
+// docs/protocol.md: "Model", "The hash", "Master map semantics", "The clients").
 //
 // Where Rust is silent or unsafe, ours: rejects a second push of a key
 // (DuplicateKeyError), rejects keys and values of the wrong kind
@@ -364,7 +364,7 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
   }
 
   /**
-   * Rust's `get_diff(from, upto)`, answer for answer (PROTOCOL.md section 7),
+   * Rust's `get_diff(from, upto)`, answer for answer (docs/protocol.md, "Master map semantics"),
    * in O(log n) lookups plus the merge. Where Rust panics (from > upto inside
    * the history, or no history at all) the answer is an empty diff.
    */

@@ -1,4 +1,4 @@
-// The nested payloads that carry map data (PROTOCOL.md section 3):
+// The nested payloads that carry map data (docs/protocol.md, "Messages"):
 // `encoded_diff` is the diff's pairs as bincode `Vec<(K, V)>`, `init_data`
 // the map as bincode `HashMap<K, V>` (varint count, then key, value...).
 

@@ -1,5 +1,5 @@
 /**
- * One framed request/response exchange over any Duplex (PROTOCOL section 5):
+ * One framed request/response exchange over any Duplex (docs/protocol.md, "Framing and TLS"):
  * write `u32 BE length + payload`, read exactly one response frame, close.
  * Taking a Duplex rather than a TLS socket lets tests drive it in memory.
  *

@@ -117,7 +117,7 @@ export class TcpStateRemote<K, V> implements Remote<K, V>, EventBroadcaster {
    * Sends Init with caller-made `initData` (bincode `HashMap<K, V>`) for `hash`.
    * Resolves on InitSuccess; HashMismatch and InitFailure become typed errors.
    * Note the Rust server also answers InitSuccess while the same hash is being
-   * initialised, and after a HashMismatch of it (a defect, PROTOCOL section 6).
+   * initialised, and after a HashMismatch of it (a defect, docs/protocol.md, "Server behaviour").
    */
   async sendInit(hash: Uint8Array, initData: Uint8Array, options: CallOptions = {}): Promise<void> {
     const response = await this.request({ type: 'Init', hash: checkHash(hash), initData }, options);

@@ -261,7 +261,7 @@ describe('errors from the Rust server', () => {
   });
 });
 
-/** The hash Rust computes (PROTOCOL section 4), written out here as an independent check. */
+/** The hash Rust computes (docs/protocol.md, "The hash"), written out here as an independent check. */
 function sha256Map(pairs: Array<[string, string]>): Uint8Array {
   const h = createHash('sha256');
   const len = Buffer.alloc(8);

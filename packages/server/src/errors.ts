@@ -1,6 +1,6 @@
 /**
  * Typed errors of the server. Nothing here reaches a client (the protocol has
- * no error answer besides the few responses of PROTOCOL section 3); they are
+ * no error answer besides the few responses of docs/protocol.md, "Messages"); they are
  * what the logger receives and what `metrics().errors` counts, by `code`.
  */
 

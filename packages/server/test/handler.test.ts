@@ -1,5 +1,5 @@
 // The protocol handler without sockets: every request answered as the Rust
-// server answers it (PROTOCOL section 6), and where Rust is broken, better.
+// server answers it (docs/protocol.md, "Server behaviour"), and where Rust is broken, better.
 import { encodeRequestWrapper } from '@syncstate/codec';
 import { decodeDiffEntries, kinds, U64_MAX, type Modification, type StateMap } from '@syncstate/core';
 import { describe, expect, it } from 'vitest';

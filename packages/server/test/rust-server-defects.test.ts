@@ -1,4 +1,4 @@
-// The Rust server's known defects (PROTOCOL section 6), each measured on the
+// The Rust server's known defects (docs/protocol.md, "Server behaviour"), each measured on the
 // real Rust TcpStateServer (`syncstate-fixtures server`) and, side by side,
 // the same input against our server. If a Rust assertion starts failing, the
 // defect list in the README is out of date.

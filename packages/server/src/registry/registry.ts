@@ -149,7 +149,7 @@ export class MapRegistry<K, V, E> {
     return true;
   }
 
-  /** Answers an Init request (PROTOCOL section 6); rejects with ProtocolError for undecodable init data. */
+  /** Answers an Init request (docs/protocol.md, "Server behaviour"); rejects with ProtocolError for undecodable init data. */
   async init(hash: Uint8Array, initData: Uint8Array): Promise<InitOutcome> {
     const hashHex = toHex(hash);
     for (;;) {
