@@ -4,6 +4,7 @@
  * and explained; anything else is a bug or an unexpected state, shown with
  * its stack (exit 1) so it can be reported.
  */
+import { toHex } from '@syncstate/codec';
 import {
   AuthenticationError,
   ConnectionClosedError,
@@ -34,7 +35,7 @@ export function describeError(err: unknown): Described {
   }
   if (err instanceof HashNotFoundError) {
     return {
-      message: `the server has no map ${hex(err.hash)} (create it with: syncstate init <file.json>)`,
+      message: `the server has no map ${toHex(err.hash)} (create it with: syncstate init <file.json>)`,
       exitCode: ExitCode.notFound,
     };
   }
@@ -71,6 +72,3 @@ function connectionMessage(err: ConnectionError): string {
   }
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}

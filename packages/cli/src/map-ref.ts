@@ -3,8 +3,8 @@
  * as `init` prints it) or the JSON file the map was created from.
  */
 import { existsSync } from 'node:fs';
+import { toHex } from '@syncstate/codec';
 import { buildMap, readMapFile } from './map-file.js';
-import { hex } from './describe-error.js';
 import { usageError } from './exit-codes.js';
 
 export interface MapRef {
@@ -27,7 +27,7 @@ export async function resolveMapRef(arg: string): Promise<MapRef> {
   const pairs = await readMapFile(arg);
   const map = await buildMap(pairs, arg);
   const hash = map.hash()!;
-  return { hash, hashHex: hex(hash), keys: new Set(pairs.map(([k]) => k)) };
+  return { hash, hashHex: toHex(hash), keys: new Set(pairs.map(([k]) => k)) };
 }
 
 /** "3f2a9c…e1d0": enough of a hash to recognise it in messages. */

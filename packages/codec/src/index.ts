@@ -14,6 +14,7 @@ export type { EnumSchema, EnumValue, VariantValue } from './enum.js';
 export * as t from './t.js';
 export { encode, decode } from './codec.js';
 export { isWellFormed, writeUtf8 } from './utf8.js';
+export { toHex } from './hex.js';
 export type { DecodeOptions } from './codec.js';
 export {
   HASH_LENGTH,

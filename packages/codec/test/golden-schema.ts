@@ -1,5 +1,6 @@
 // Interprets the golden files' Type descriptors (notes/GOLDEN_CODEC_FORMAT.md)
 // as codec schemas, and their JSON Values as the values those schemas take.
+import { toHex } from '@syncstate/codec';
 import { t } from '@syncstate/codec';
 import type { Schema } from '@syncstate/codec';
 
@@ -100,9 +101,7 @@ export function fromHex(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+export { toHex };
 
 /**
  * A form of a decoded value that vitest compares quickly and as we mean it:

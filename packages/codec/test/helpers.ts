@@ -1,4 +1,5 @@
 // Small shared helpers for the codec tests.
+import { toHex } from '@syncstate/codec';
 import { expect } from 'vitest';
 import { DecodeError } from '@syncstate/codec';
 import type { DecodeErrorReason } from '@syncstate/codec';
@@ -10,9 +11,7 @@ export function hex(s: string): Uint8Array {
   return out;
 }
 
-export function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
+export { toHex };
 
 /** Runs `f`, expecting a DecodeError with `reason` (and `offset` if given). */
 export function expectDecodeError(f: () => unknown, reason: DecodeErrorReason, offset?: number): DecodeError {

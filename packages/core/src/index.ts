@@ -2,7 +2,7 @@
 // Rust crate syncstate 0.3.0, hash for hash and diff for diff.
 
 export { StateMap } from './statemap.js';
-export type { ApplyDiffOptions, SliceOptions, StateMapOptions, StateMapSnapshot } from './statemap.js';
+export type { SliceOptions, StateMapOptions, StateMapSnapshot } from './statemap.js';
 export { Modification } from './modification.js';
 export { Diff } from './diff.js';
 export { Event } from './event.js';

@@ -65,15 +65,6 @@ export interface SliceOptions {
   pace?: Pace | undefined;
 }
 
-export interface ApplyDiffOptions {
-  /**
-   * Accept a diff without pairs (an empty commit on the server) and move the
-   * update id to its upto, provided that does not lower it. Default false:
-   * EmptyDiffError, as Rust's set_update_id.
-   */
-  allowEmpty?: boolean;
-}
-
 export class StateMap<K, V> implements Iterable<[K, V]> {
   readonly keyKind: Kind<K>;
   readonly valueKind: Kind<V>;
@@ -412,25 +403,14 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
    * it starts above the current id; then the id becomes its upto (even when
    * that is lower) and its pairs are written (no history entry). A pair
    * whose key the map lacks rejects the whole diff with KeyNotFoundError.
-   *
-   * With `{ allowEmpty: true }` a diff without pairs is applied too (the
-   * server's answer for empty commits): the id moves to its upto; one whose
-   * upto is below the current id still throws EmptyDiffError, since it
-   * carries nothing that could justify going back.
    */
-  applyDiff(diff: Diff<K, V>, options?: ApplyDiffOptions): void {
+  applyDiff(diff: Diff<K, V>): void {
     if (this.#hash === undefined) throw new UnfrozenError();
-    const empty = diff.isEmpty();
-    if (empty && options?.allowEmpty !== true) throw new EmptyDiffError();
+    if (diff.isEmpty()) throw new EmptyDiffError();
     if (diff.fromUpdateId > this.#updateId) {
       throw new FetchUpdateError(
         `The from update id is not consistent, diff from_update_id: ${diff.fromUpdateId}, self update_id: ${this.#updateId}`,
       );
-    }
-    if (empty) {
-      if (diff.uptoUpdateId < this.#updateId) throw new EmptyDiffError();
-      this.#updateId = diff.uptoUpdateId;
-      return;
     }
     const slots = this.#slotsOf(diff);
     const values = diff.values;

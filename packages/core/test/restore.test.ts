@@ -281,38 +281,14 @@ describe('restore, historyEntries, trimHistory', () => {
   });
 });
 
-describe('applyDiff({ allowEmpty })', () => {
-  async function slave(): Promise<StateMap<string, string>> {
+describe('applyDiff of a diff without pairs', () => {
+  it('is EmptyDiffError, as in Rust', async () => {
     const map = new StateMap({ key: kinds.string, value: kinds.string });
     map.push('a', '0');
     await map.freeze();
     map.applyDiff(new Diff([['a', '1']], false, 0n, 4n));
-    return map;
-  }
-
-  it('by default a pair-less diff is EmptyDiffError, as in Rust', async () => {
-    const map = await slave();
     expect(() => map.applyDiff(new Diff([], false, 4n, 5n))).toThrow(EmptyDiffError);
     expect(map.getUpdateId()).toBe(4n);
   });
-
-  it('with allowEmpty a pair-less diff moves the id forward and writes nothing', async () => {
-    const map = await slave();
-    map.applyDiff(new Diff([], false, 4n, 6n), { allowEmpty: true });
-    expect(map.getUpdateId()).toBe(6n);
-    expect(map.get('a')).toBe('1');
-    map.applyDiff(new Diff([], false, 2n, 6n), { allowEmpty: true }); // same id: nothing to do
-    expect(map.getUpdateId()).toBe(6n);
-  });
-
-  it('with allowEmpty a pair-less diff that would lower the id, or starts above it, is still refused', async () => {
-    const map = await slave();
-    expect(() => map.applyDiff(Diff.empty(), { allowEmpty: true })).toThrow(EmptyDiffError);
-    expect(() => map.applyDiff(new Diff([], false, 5n, 9n), { allowEmpty: true })).toThrow(FetchUpdateError);
-    expect(() => map.applyDiff(new Diff([], false, U64_MAX, 0n), { allowEmpty: true })).toThrow(FetchUpdateError);
-    expect(map.getUpdateId()).toBe(4n);
-    // Diffs with pairs behave as without the option.
-    map.applyDiff(new Diff([['a', '2']], false, 4n, 3n), { allowEmpty: true });
-    expect(map.getUpdateId()).toBe(3n);
-  });
 });
+

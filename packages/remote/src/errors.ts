@@ -7,6 +7,8 @@
  * own APIs do, so abort handling stays the caller's usual code.
  */
 
+import { toHex } from '@syncstate/codec';
+
 export type RemoteErrorCode =
   | 'AUTHENTICATION_FAILED'
   | 'HASH_NOT_FOUND'
@@ -121,9 +123,3 @@ const phaseText: Record<TimeoutPhase, string> = {
   handshake: 'the TLS handshake',
   response: 'the response',
 };
-
-function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}

@@ -5,15 +5,15 @@
  * Transports own the bytes and call it once per request (transport/).
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { decode, decodeRequestWrapper, encodeResponse, type Request, type Response, type Schema } from '@syncstate/codec';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decode, decodeRequestWrapper, encodeResponse, toHex, type Request, type Response, type Schema } from '@syncstate/codec';
 import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices, type Kind } from '@syncstate/core';
 import { errorMessage, ProtocolError, ServerError } from './errors.js';
 import { resolveLimits, type ServerLimits } from './limits/limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { EventHook, InitHook } from './registry/hooks.js';
-import { sleep } from './limits/timer.js';
 import { Metrics } from './metrics.js';
-import { MapRegistry, SLICE_MS, toHex } from './registry/registry.js';
+import { MapRegistry, SLICE_MS } from './registry/registry.js';
 import { MemoryStorage, type MapStorage } from './registry/storage.js';
 
 /** Diffs of at least this many pairs are encoded in slices. */
@@ -88,7 +88,7 @@ export class ProtocolHandler<K, V, E> {
     if (!this.#passwordMatches(password)) {
       // As Rust: a random pause, then the answer (here the comparison itself is constant-time).
       const [min, max] = this.limits.incorrectPasswordDelayMs;
-      await sleep(randomInt(Math.round(min * 1000), Math.round(max * 1000)) / 1000);
+      await sleep(randomInt(Math.round(min * 1000), Math.round(max * 1000)) / 1000, undefined, { ref: false });
       this.logger.warn({ peer, request: request.type }, 'incorrect password');
       response = { type: 'IncorrectPassword' };
     } else {

@@ -18,7 +18,7 @@
 // Work on big maps yields to the event loop every SLICE_MS, so requests
 // for other maps are served meanwhile.
 
-import { encode } from '@syncstate/codec';
+import { encode, toHex } from '@syncstate/codec';
 import { type Diff, encodeDiffEntries, type Kind, type Pace, type StateMap, timeSlices } from '@syncstate/core';
 import type { MapStorage } from '@syncstate/server';
 import type Database from 'better-sqlite3';
@@ -351,6 +351,3 @@ function checkId(id: bigint): bigint {
   return id;
 }
 
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}

@@ -2,10 +2,10 @@
  * `syncstate init <file.json>`: creates the map on the server (or finds it
  * there) and prints its hash, the name every other command takes.
  */
+import { toHex } from '@syncstate/codec';
 import { encodeInitData } from '@syncstate/core';
 import { HashNotFoundError } from '@syncstate/remote';
 import { connect, type ConnectionFlags } from '../connection.js';
-import { hex } from '../describe-error.js';
 import { countOf, displayPath, formatBytes } from '../display.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { buildMap, mapFileSize, PROGRESS_FILE_BYTES, readMapFile } from '../map-file.js';
@@ -45,7 +45,7 @@ export async function initCommand(file: string, flags: ConnectionFlags & { progr
       }
       report(`created map with ${countOf(map.size, 'key')}`);
     }
-    io.out.write(`${hex(hash)}\n`);
+    io.out.write(`${toHex(hash)}\n`);
   } catch (err) {
     progress.abort();
     throw err;

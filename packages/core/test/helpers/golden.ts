@@ -1,5 +1,6 @@
 // Reading the core golden files (written by fixtures/src/capture_core.rs):
 // strings are JSON strings, bytes lowercase hex, u64 decimal strings.
+import { toHex } from '@syncstate/codec';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kinds } from '@syncstate/core';
@@ -30,9 +31,7 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
-export function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
+export { toHex };
 
 /** A golden JSON value as a value of the kind. */
 export function valueOf(kind: KindName, v: Json): any {

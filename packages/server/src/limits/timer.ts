@@ -10,8 +10,3 @@ export function startTimer(ms: number, onTimeout: () => void): Timer {
   handle.unref();
   return { refresh: () => void handle.refresh(), clear: () => clearTimeout(handle) };
 }
-
-/** Resolves after `ms` without keeping the process alive. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

@@ -14,7 +14,8 @@
  * own attempt with its own data instead of being told InitSuccess for a map
  * that does not exist, which is what the Rust server answers.
  */
-import { type Diff, type Kind, type StateMap, timeSlices } from '@syncstate/core';
+import { toHex } from '@syncstate/codec';
+import { type Diff, type Kind, kinds, type StateMap, timeSlices } from '@syncstate/core';
 import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
 import type { ServerLimits } from '../limits/limits.js';
 import type { Logger } from '../logger.js';
@@ -277,7 +278,7 @@ export class MapRegistry<K, V, E> {
     } catch (err) {
       throw new ProtocolError('undecodable-init-data', `init data of ${hashHex} does not decode as the map`, { cause: err });
     }
-    if (!bytesEqual(map.hash()!, hash)) {
+    if (!kinds.bytes.equals(map.hash()!, hash)) {
       logger.info({ hash: hashHex, actual: toHex(map.hash()!) }, 'init data does not hash to the claimed hash');
       return { type: 'HashMismatch' };
     }
@@ -385,10 +386,3 @@ function describeEvent(event: unknown): string {
   return typeof event;
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

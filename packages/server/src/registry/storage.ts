@@ -2,7 +2,7 @@
  * Where a server keeps its master maps. The registry holds the maps it serves
  * in memory and tells the storage about every change before any client can
  * see it; `MemoryStorage` (the default) keeps nothing beyond those objects,
- * like the Rust server. A durable store (SQLite, planned) implements the same
+ * like the Rust server. A durable store (@syncstate/storage-sqlite) implements the same
  * interface; the contract below is what it has to honour:
  *
  * - `create` resolves once the new map (its pairs, update id, history) is
