@@ -420,17 +420,22 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
 
   /** The slots of a diff's keys, checking keys and values (nothing is written). */
   #slotsOf(diff: Diff<K, V>): number[] {
+    const slots = new Array<number>(diff.keys.length);
+    this.#fillSlots(diff, slots, 0, slots.length);
+    return slots;
+  }
+
+  /** #slotsOf for the diff's pairs a..b. */
+  #fillSlots(diff: Diff<K, V>, slots: number[], a: number, b: number): void {
     const keys = diff.keys;
     const values = diff.values;
-    const slots = new Array<number>(keys.length);
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = a; i < b; i++) {
       this.#checkKey(keys[i]!);
       this.#checkValue(values[i]!);
       const slot = this.#slotOf(keys[i]!);
       if (slot === undefined) throw new KeyNotFoundError();
       slots[i] = slot;
     }
-    return slots;
   }
 
   /** The keys of `slots`; a copy of the key list when they are every slot in order (the freeze entry). */
@@ -456,18 +461,8 @@ export class StateMap<K, V> implements Iterable<[K, V]> {
 
   /** #slotsOf in slices. */
   async #slotsOfSliced(diff: Diff<K, V>, pace: Pace | undefined): Promise<number[]> {
-    const keys = diff.keys;
-    const values = diff.values;
-    const slots = new Array<number>(keys.length);
-    await inSlices(keys.length, pace, (a, b) => {
-      for (let i = a; i < b; i++) {
-        this.#checkKey(keys[i]!);
-        this.#checkValue(values[i]!);
-        const slot = this.#slotOf(keys[i]!);
-        if (slot === undefined) throw new KeyNotFoundError();
-        slots[i] = slot;
-      }
-    });
+    const slots = new Array<number>(diff.keys.length);
+    await inSlices(slots.length, pace, (a, b) => this.#fillSlots(diff, slots, a, b));
     return slots;
   }
 
