@@ -53,7 +53,7 @@ export async function syncMap<K, V>(
   if (diff.isEmpty()) {
     // A server batch that staged nothing still bumps the id, and its diff has
     // no pairs. core's applyDiff refuses a pair-less diff (Rust's EmptyDiff,
-    // which wedges a Rust client there for good); a diff from 0 carries every
+    // where a Rust client stays until a later update carries pairs); a diff from 0 carries every
     // pair at its latest value, so it can be applied.
     diff = await remote.fetchUpdates(0n, diff.uptoUpdateId, hash, options);
     checkAdvances(diff, local, latest);
