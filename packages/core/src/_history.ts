@@ -248,14 +248,7 @@ export class History<K, V> {
   /** The first entry whose from is >= `id`, with that from. */
   private firstFromAtLeast(id: bigint): { index: number; id: bigint } | undefined {
     const r = this.records;
-    let lo = 0;
-    let hi = r.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (r[mid]!.last >= id) hi = mid;
-      else lo = mid + 1;
-    }
-    const s = r[lo];
+    const s = r[partitionPoint(r, (x) => x.last < id)];
     if (s === undefined) return undefined;
     if (s.first >= id) return { index: s.start, id: s.first };
     return { index: s.start + Number(id - s.first), id };
@@ -264,14 +257,7 @@ export class History<K, V> {
   /** The last entry whose upto is <= `id`, with that upto. */
   private lastUptoAtMost(id: bigint): { index: number; id: bigint } | undefined {
     const m = this.minima;
-    let lo = 0;
-    let hi = m.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (m[mid]!.first <= id) lo = mid + 1;
-      else hi = mid;
-    }
-    const s = m[lo - 1];
+    const s = m[partitionPoint(m, (x) => x.first <= id) - 1];
     if (s === undefined) return undefined;
     if (s.last <= id) return { index: s.start + s.length - 1, id: s.last };
     return { index: s.start + Number(id - s.first), id };
@@ -319,14 +305,7 @@ export class History<K, V> {
   /** The run holding entry `i` (live). */
   private runAt(i: number): Run {
     const runs = this.runs;
-    let lo = 0;
-    let hi = runs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (runs[mid]!.start <= i) lo = mid + 1;
-      else hi = mid;
-    }
-    return runs[lo - 1]!;
+    return runs[partitionPoint(runs, (r) => r.start <= i) - 1]!;
   }
 
   private entryAt(i: number): HistoryEntry<V> {
@@ -393,16 +372,9 @@ export class History<K, V> {
   /** Smallest from and largest upto of entries start..end (non-empty). */
   private idBounds(start: number, end: number): [bigint, bigint] {
     const runs = this.runs;
-    let lo = 0;
-    let hi = runs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (runs[mid]!.start <= start) lo = mid + 1;
-      else hi = mid;
-    }
     let from = U64_MAX;
     let upto = 0n;
-    for (let i = lo - 1; i < runs.length && runs[i]!.start <= end; i++) {
+    for (let i = partitionPoint(runs, (r) => r.start <= start) - 1; i < runs.length && runs[i]!.start <= end; i++) {
       const r = runs[i]!;
       const a = Math.max(start, r.start);
       const b = Math.min(end, r.start + r.length - 1);
@@ -436,14 +408,22 @@ function spanCut(s: Span, k: number): void {
 
 /** The last span starting below index `i`. */
 function lastBefore(spans: Span[], i: number): Span | undefined {
+  return spans[partitionPoint(spans, (s) => s.start < i) - 1];
+}
+
+/**
+ * How many leading `items` satisfy `before`, by binary search: `items` must
+ * hold every item that satisfies it ahead of every item that does not.
+ */
+function partitionPoint<T>(items: readonly T[], before: (item: T) => boolean): number {
   let lo = 0;
-  let hi = spans.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (spans[mid]!.start < i) lo = mid + 1;
+    if (before(items[mid]!)) lo = mid + 1;
     else hi = mid;
   }
-  return spans[lo - 1];
+  return lo;
 }
 
 /** Adds entry `index` with id `id` to a span list, extending the top span when consecutive. */
