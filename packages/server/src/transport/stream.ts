@@ -15,6 +15,7 @@
  * Bytes after the first frame are ignored, as the Rust server never reads them.
  */
 import type { Duplex } from 'node:stream';
+import { encodeFrame, FRAME_HEADER_SIZE } from '@syncstate/codec';
 import { FrameTooLargeError, ServerError, TimeoutError } from '../errors.js';
 import type { ByteBudget } from '../limits/budget.js';
 import type { Logger } from '../logger.js';
@@ -146,13 +147,10 @@ export function serveConnection(stream: Duplex, respond: Responder, options: Con
 
     async function writeFrame(payload: Uint8Array): Promise<void> {
       // A small answer goes out whole in one write: one TLS record, one segment.
-      const head = new Uint8Array(payload.length <= WRITE_CHUNK ? 4 + payload.length : 4);
+      if (payload.length <= WRITE_CHUNK) return writeChunk(encodeFrame(payload));
+      // A large one is not copied: its length, then its pieces.
+      const head = new Uint8Array(FRAME_HEADER_SIZE);
       new DataView(head.buffer).setUint32(0, payload.length, false);
-      if (head.length > 4) {
-        head.set(payload, 4);
-        await writeChunk(head);
-        return;
-      }
       await writeChunk(head);
       for (let offset = 0; offset < payload.length; offset += WRITE_CHUNK) {
         await writeChunk(payload.subarray(offset, offset + WRITE_CHUNK));
