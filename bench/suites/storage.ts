@@ -4,16 +4,17 @@
 // the same server code on the in-memory storage, or the same map before the
 // restart.
 //
-// Commits go through the server's own request path (ProtocolHandler.respond,
-// no sockets): Event requests whose hook sets keys, then GetUpdateId, which
-// answers only once every earlier event of its map is applied and stored.
-// (a) single-key commits, one map: events queued back to back share one
-//     store (the registry's group commit), so a burst pays one fsync
-//     (synchronous=FULL) per write, not per event; a client that waits for
-//     each change before sending the next still pays one fsync per change;
-// (b) single-key commits spread over 16 maps: their writes share
-//     transactions (group commit), one fsync per batch;
-// (c) 100-key commits (one SetMany each), one map;
+// Events go through the server's own request path (ProtocolHandler.respond,
+// no sockets), from clients that each wait for the answer before sending
+// the next event, as syncstate clients do. On the durable storage an Event
+// is answered only once its hook's changes are committed (fsynced), so one
+// client pays a commit per event; events of many clients queued back to back
+// share one commit (the registry's group commit). In memory the answer comes
+// before the hook runs, as on the Rust server.
+// (a) single-key events, one map, 1 client and 16 clients;
+// (b) single-key events spread over 16 maps, 16 clients: the maps' commits
+//     share transactions too;
+// (c) 100-key events (one SetMany each), one map, 16 clients;
 // (d) GetDiff after a restart, map of 10,000 keys with 10,000 updates of
 //     history: the first request (opens the file, loads the map) against
 //     the same request on the server before the restart; then per-request
@@ -23,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode, encodeRequestWrapper, t, type Request } from '@syncstate/codec';
 import { encodeInitData, kinds, StateMap } from '@syncstate/core';
+import { storedMapOf } from '@syncstate/storage';
 import { type MapStorage, ProtocolHandler } from '@syncstate/server';
 import { SqliteStorage } from '@syncstate/storage-sqlite';
 import type { BenchRecord } from '../harness.ts';
@@ -59,9 +61,10 @@ async function ask(h: ProtocolHandler<string, string, Ev>, request: Request): Pr
   return answer;
 }
 
-async function frozen(name: string, keys: number): Promise<StateMap<string, string>> {
+async function frozen(name: string, keys: number, master: boolean): Promise<StateMap<string, string>> {
   const map = new StateMap({ key: kinds.string, value: kinds.string });
   for (let i = 0; i < keys; i++) map.push(`${name}-${i}`, `v${i}`);
+  map.setMaster(master);
   await map.freeze();
   return map;
 }
@@ -72,13 +75,13 @@ function folder(): { path: string; done: () => void } {
 }
 
 /** Commits per second: `commits` events of `keysPerCommit` sets, round-robin over `maps` maps, all applied and stored. */
-async function commitRate(durable: boolean, maps: number, keysPerCommit: number, commits: number): Promise<number> {
+async function commitRate(durable: boolean, maps: number, keysPerCommit: number, commits: number, clients: number): Promise<number> {
   const dir = folder();
   const h = handler(durable ? new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string }) : undefined);
   try {
     const hashes: Uint8Array[] = [];
     for (let m = 0; m < maps; m++) {
-      const map = await frozen(`m${m}`, 100);
+      const map = await frozen(`m${m}`, 100, false);
       await ask(h, { type: 'Init', hash: map.hash()!, initData: encodeInitData(map) });
       hashes.push(map.hash()!);
     }
@@ -91,7 +94,11 @@ async function commitRate(durable: boolean, maps: number, keysPerCommit: number,
     };
     const run = async (n: number): Promise<number> => {
       const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) await ask(h, { type: 'Event', hash: hashes[i % maps]!, eventData: payload(i) });
+      let next = 0;
+      const client = async (): Promise<void> => {
+        for (let i = next++; i < n; i = next++) await ask(h, { type: 'Event', hash: hashes[i % maps]!, eventData: payload(i) });
+      };
+      await Promise.all(Array.from({ length: clients }, client));
       await Promise.all(hashes.map((hash) => ask(h, { type: 'GetUpdateId', hash })));
       return n / (Number(process.hrtime.bigint() - t0) / 1e9);
     };
@@ -116,21 +123,12 @@ async function restartLatency(): Promise<{ firstMs: number; warmFirstMs: number;
   const UPDATES = 10_000;
   try {
     // Build the stored map directly (10,000 events through fsyncs would take seconds).
-    const map = await frozen('big', KEYS);
-    const master = StateMap.restore({
-      key: kinds.string,
-      value: kinds.string,
-      hash: map.hash()!,
-      entries: [...map.entries()],
-      updateId: 0n,
-      history: map.historyEntries(),
-      isMaster: true,
-    });
+    const master = await frozen('big', KEYS, true);
     for (let j = 0; j < UPDATES; j++) master.set(`big-${(j * 7919) % KEYS}`, `u${j}`);
     const hash = master.hash()!;
     const hex = Buffer.from(hash).toString('hex');
     const writer = new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string });
-    await writer.create(hash, hex, master);
+    await writer.create(hash, hex, await storedMapOf(master));
     await writer.close();
     const n = BigInt(UPDATES);
     const request: Request = { type: 'GetDiff', hash, fromUpdateId: n - 10n, uptoUpdateId: n };
@@ -160,14 +158,16 @@ async function restartLatency(): Promise<{ firstMs: number; warmFirstMs: number;
 }
 
 export async function run(): Promise<BenchRecord[]> {
-  const single = [await commitRate(true, 1, 1, 2000), await commitRate(false, 1, 1, 20_000)];
-  const spread = [await commitRate(true, 16, 1, 8000), await commitRate(false, 16, 1, 20_000)];
-  const batched = [await commitRate(true, 1, 100, 1000), await commitRate(false, 1, 100, 5000)];
+  const one = [await commitRate(true, 1, 1, 1000, 1), await commitRate(false, 1, 1, 20_000, 1)];
+  const single = [await commitRate(true, 1, 1, 4000, 16), await commitRate(false, 1, 1, 20_000, 16)];
+  const spread = [await commitRate(true, 16, 1, 8000, 16), await commitRate(false, 16, 1, 20_000, 16)];
+  const batched = [await commitRate(true, 1, 100, 2000, 16), await commitRate(false, 1, 100, 5000, 16)];
   const restart = await restartLatency();
   return [
-    higherIsBetterThanBaseline('storage single-key commits, 1 map (durable vs in memory)', 'ops/s', single[0]!, single[1]!),
-    higherIsBetterThanBaseline('storage single-key commits, 16 maps (durable vs in memory)', 'ops/s', spread[0]!, spread[1]!),
-    higherIsBetterThanBaseline('storage 100-key commits, 1 map (durable vs in memory)', 'ops/s', batched[0]!, batched[1]!),
+    higherIsBetterThanBaseline('storage single-key events, 1 map, 1 client (durable vs in memory)', 'ops/s', one[0]!, one[1]!),
+    higherIsBetterThanBaseline('storage single-key events, 1 map, 16 clients (durable vs in memory)', 'ops/s', single[0]!, single[1]!),
+    higherIsBetterThanBaseline('storage single-key events, 16 maps, 16 clients (durable vs in memory)', 'ops/s', spread[0]!, spread[1]!),
+    higherIsBetterThanBaseline('storage 100-key events, 1 map, 16 clients (durable vs in memory)', 'ops/s', batched[0]!, batched[1]!),
     lowerIsBetterThanBaseline(
       'storage first GetDiff after restart, 10k keys (vs before restart)',
       'ms',

@@ -84,7 +84,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
       transport,
     });
   } catch (err) {
-    await storage.close();
+    await storage?.close();
     if (err instanceof RangeError) throw usageError(err.message.replace(/^limits\./, '--'), { cause: err });
     throw err;
   }

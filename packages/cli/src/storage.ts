@@ -4,21 +4,22 @@
  * with --memory (lost on exit, like the Rust server).
  */
 import { kinds } from '@syncstate/core';
-import { MemoryStorage, type MapStorage } from '@syncstate/server';
+import type { MapStorage } from '@syncstate/storage';
 import { openSqliteStorage, StorageError } from '@syncstate/storage-sqlite';
 import type { DataPaths } from './data-dir.js';
 import { displayPath } from './display.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export interface OpenedStorage {
-  storage: MapStorage<string, string>;
+  /** undefined: in the server's memory only. */
+  storage: MapStorage<string, string> | undefined;
   /** For the start-up banner, e.g. "in memory (lost when the server stops)". */
   description: string;
 }
 
 export function openStorage(options: { memory: boolean; paths: DataPaths }): Promise<OpenedStorage> {
   if (options.memory) {
-    return Promise.resolve({ storage: new MemoryStorage<string, string>(), description: 'in memory (lost when the server stops)' });
+    return Promise.resolve({ storage: undefined, description: 'in memory (lost when the server stops)' });
   }
   const path = options.paths.database;
   try {
@@ -38,6 +39,11 @@ function storageHint(err: StorageError, shown: string): string {
     case 'foreign-database':
     case 'not-sqlite':
       return `${err.message} (${shown} is not a syncstate CLI map store: use another --data folder)`;
+    case 'corrupt':
+      return (
+        `cannot open the map store: ${err.message}. The server never overwrites it: keep a copy, then put a backup ` +
+        `in its place, or move it away to start with no maps (clients then Init their maps again)`
+      );
     default:
       return `cannot open the map store ${shown}: ${err.message}`;
   }

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RustClient } from '../../server/test/helpers/rust.js';
+import { RustClient } from '@syncstate/testkit/rust';
 import { runCli, startServe, tempDir, type ServeProcess } from './helpers/cli.js';
 
 const dir = tempDir('rust');

@@ -1,7 +1,7 @@
 // Durable by default: maps, values and update ids survive a restart of
 // `syncstate serve` (SQLite in the data folder); one server per data folder;
 // --memory keeps nothing.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startServe, tempDir } from './helpers/cli.js';
@@ -51,6 +51,18 @@ describe('serve storage', () => {
     await cli('set', hash, 'key-19999=last');
     expect((await cli('get', hash, 'key-19999')).stdout.trim()).toBe('last');
     await serve.stop();
+  });
+
+  it('a maps.db emptied to 0 bytes is refused with what to do, never recreated', async () => {
+    let serve = await startServe(['--port', '0', '--data', 'emptied'], { cwd: dir.path });
+    expect((await serve.stop()).code).toBe(0);
+    const db = join(dir.path, 'emptied', 'maps.db');
+    writeFileSync(db, '');
+    const refused = await runCli(['serve', '--port', '0', '--data', 'emptied'], { cwd: dir.path });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/maps\.db exists but is empty \(0 bytes\).*not recreated.*put a backup in its place, or move it away/);
+    expect(refused.stderr).not.toMatch(/\n\s+at /); // one message, no stack trace
+    expect(readFileSync(db).length).toBe(0);
   });
 
   it('--memory keeps nothing', async () => {

@@ -30,7 +30,7 @@ export function vec<S extends Schema<any>>(s: S): Schema<Infer<S>[]> & { readonl
     minSize: 1,
     nullable: false,
     write(w, v) {
-      if (!Array.isArray(v)) throw new EncodeError(`${describe(v)} is not an array (seq)`);
+      if (!Array.isArray(v)) throw new EncodeError('unencodable-value', `${describe(v)} is not an array (seq)`);
       const n = v.length;
       w.writeVarint(n);
       let i = 0;
@@ -63,7 +63,7 @@ export function array<S extends Schema<any>>(s: S, n: number): Schema<Infer<S>[]
     },
     nullable: false,
     write(w, v) {
-      if (!Array.isArray(v) || v.length !== n) throw new EncodeError(`${describe(v)} is not an array of length ${n}`);
+      if (!Array.isArray(v) || v.length !== n) throw new EncodeError('unencodable-value', `${describe(v)} is not an array of length ${n}`);
       let i = 0;
       try {
         for (; i < n; i++) s.write(w, v[i]);
@@ -100,7 +100,7 @@ export function option<S extends Schema<any>>(s: S): Schema<OptionValue<Infer<S>
       w.writeU8(1);
       if (wrap) {
         if (typeof v !== 'object' || !('some' in v)) {
-          throw new EncodeError(`${describe(v)} is not null or { some: value } (Option of a type that includes null)`);
+          throw new EncodeError('unencodable-value', `${describe(v)} is not null or { some: value } (Option of a type that includes null)`);
         }
         s.write(w, (v as { some: unknown }).some);
       } else {
@@ -128,7 +128,7 @@ export function tuple<const S extends readonly Schema<any>[]>(...items: S): Sche
     },
     nullable: false,
     write(w, v) {
-      if (!Array.isArray(v) || v.length !== n) throw new EncodeError(`${describe(v)} is not a tuple of ${n} element(s)`);
+      if (!Array.isArray(v) || v.length !== n) throw new EncodeError('unencodable-value', `${describe(v)} is not a tuple of ${n} element(s)`);
       let i = 0;
       try {
         for (; i < n; i++) items[i]!.write(w, v[i]);
@@ -162,7 +162,7 @@ export function struct<const F extends StructFields>(fields: F): StructSchema<F>
     },
     nullable: false,
     write(w, v) {
-      if (typeof v !== 'object' || v === null) throw new EncodeError(`${describe(v)} is not an object (struct)`);
+      if (typeof v !== 'object' || v === null) throw new EncodeError('unencodable-value', `${describe(v)} is not an object (struct)`);
       let i = 0;
       try {
         for (; i < n; i++) schemas[i]!.write(w, (v as Record<string, unknown>)[names[i]!]);
@@ -205,7 +205,7 @@ export function map<KS extends Schema<any>, VS extends Schema<any>>(
     minSize: 1,
     nullable: false,
     write(w, m) {
-      if (!(m instanceof Map)) throw new EncodeError(`${describe(m)} is not a Map`);
+      if (!(m instanceof Map)) throw new EncodeError('unencodable-value', `${describe(m)} is not a Map`);
       w.writeVarint(m.size);
       let i = 0;
       for (const [key, value] of m) {

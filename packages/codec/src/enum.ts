@@ -62,10 +62,10 @@ export function enumOf<const V extends Record<string, Schema<any>>>(variants: V)
     minSize: 1,
     nullable: false,
     write(w, v) {
-      if (typeof v !== 'object' || v === null) throw new EncodeError(`${describe(v)} is not an enum value ({ type: ... })`);
+      if (typeof v !== 'object' || v === null) throw new EncodeError('unencodable-value', `${describe(v)} is not an enum value ({ type: ... })`);
       const type = (v as { type?: unknown }).type;
       const i = typeof type === 'string' ? index.get(type) : undefined;
-      if (i === undefined) throw new EncodeError(`${describe(type)} is not a variant of this enum (${names.join(', ')})`);
+      if (i === undefined) throw new EncodeError('unencodable-value', `${describe(type)} is not a variant of this enum (${names.join(', ')})`);
       w.writeVarint(i);
       const variant = list[i]!;
       try {

@@ -1,9 +1,9 @@
 // The two error types of the codec. Hostile input must only ever surface as a
 // DecodeError (with the byte offset where decoding stopped and a machine-readable
-// reason); values that do not fit their schema surface as EncodeError.
+// code); values that do not fit their schema surface as EncodeError.
 
 /** Why a decode failed. Stable strings: match on these, not on messages. */
-export type DecodeErrorReason =
+export type DecodeErrorCode =
   /** The input ended before the value did. */
   | 'truncated'
   /** A bool byte other than 0 or 1. */
@@ -37,36 +37,59 @@ export type DecodeErrorReason =
   /** A custom schema rejected the bytes (see `Reader.fail`). */
   | 'invalid-value';
 
-export class DecodeError extends Error {
+/**
+ * The base of every error syncstate-ts throws, in every package: `code` names
+ * the condition for programs (a kebab-case string each package types as a
+ * union; match on it, not on messages), `message` is for people, `cause` is
+ * the underlying error, if any.
+ */
+export class SyncstateError<Code extends string = string> extends Error {
+  override name = 'SyncstateError';
+  readonly code: Code;
+
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export class DecodeError extends SyncstateError<DecodeErrorCode> {
   override readonly name = 'DecodeError';
   /** Byte offset (into the decoded Uint8Array, or the stream for FrameReader) of the item that failed. */
   readonly offset: number;
-  readonly reason: DecodeErrorReason;
 
-  constructor(reason: DecodeErrorReason, offset: number, message?: string) {
-    super(`${message ?? reason} at byte ${offset}`);
-    this.reason = reason;
+  constructor(code: DecodeErrorCode, offset: number, message?: string) {
+    super(code, `${message ?? code} at byte ${offset}`);
     this.offset = offset;
   }
 }
 
+/** Why an encode failed. Stable strings: match on these, not on messages. */
+export type EncodeErrorCode =
+  /** The value does not have the schema's type, range, length or variant. */
+  | 'unencodable-value'
+  /** A string (or char) holding a lone surrogate: not valid Unicode, so it has no UTF-8 form. */
+  | 'lone-surrogate'
+  /** A frame payload longer than its u32 length prefix can state. */
+  | 'frame-too-large';
+
 /** A value that cannot be encoded with the schema it was given. */
-export class EncodeError extends Error {
+export class EncodeError extends SyncstateError<EncodeErrorCode> {
   override readonly name = 'EncodeError';
   /** Where in the value the problem is: field names, element indexes, variant names (outermost first). */
   readonly path: readonly (string | number)[];
   /** The message without the path. */
   readonly detail: string;
 
-  constructor(detail: string, path: readonly (string | number)[] = []) {
-    super(path.length === 0 ? detail : `${detail} (at ${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')})`);
+  constructor(code: EncodeErrorCode, detail: string, path: readonly (string | number)[] = []) {
+    super(code, path.length === 0 ? detail : `${detail} (at ${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')})`);
     this.detail = detail;
     this.path = path;
   }
 
   /** The same error one level further out (`segment` prefixed to the path). */
   within(segment: string | number): EncodeError {
-    return new EncodeError(this.detail, [segment, ...this.path]);
+    return new EncodeError(this.code, this.detail, [segment, ...this.path]);
   }
 }
 

@@ -16,7 +16,7 @@ const INITIAL_FRAME_BUFFER = 64 * 1024;
 export function encodeFrame(payload: Uint8Array): Uint8Array {
   if (!(payload instanceof Uint8Array)) throw new TypeError('encodeFrame needs a Uint8Array');
   const n = payload.length;
-  if (n > MAX_U32) throw new EncodeError(`payload of ${n} bytes does not fit a u32 length prefix`);
+  if (n > MAX_U32) throw new EncodeError('frame-too-large', `payload of ${n} bytes does not fit a u32 length prefix`);
   const out = new Uint8Array(FRAME_HEADER_SIZE + n);
   out[0] = n >>> 24;
   out[1] = (n >>> 16) & 0xff;

@@ -2,8 +2,8 @@
 // data model through composable schemas, the syncstate 0.3.0 protocol
 // messages, and their u32-length framing. Browser-safe: no Node APIs.
 
-export { DecodeError, EncodeError } from './errors.js';
-export type { DecodeErrorReason } from './errors.js';
+export { DecodeError, EncodeError, SyncstateError } from './errors.js';
+export type { DecodeErrorCode, EncodeErrorCode } from './errors.js';
 export { Writer } from './writer.js';
 export { Reader, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ZERO_SIZED_ELEMENTS } from './reader.js';
 export type { ReaderOptions } from './reader.js';

@@ -4,6 +4,7 @@
 // 8..32-bit integers are JS numbers; 64/128-bit ones (and usize) are bigints.
 
 import { EncodeError, describe } from './errors.js';
+import type { EncodeErrorCode } from './errors.js';
 import type { Reader } from './reader.js';
 import type { Schema, UnitSchema } from './schema.js';
 import {
@@ -20,8 +21,8 @@ import {
 } from './varint.js';
 import type { Writer } from './writer.js';
 
-function mismatch(type: string, v: unknown): EncodeError {
-  return new EncodeError(`${describe(v)} is not a valid ${type}`);
+function mismatch(type: string, v: unknown, code: EncodeErrorCode = 'unencodable-value'): EncodeError {
+  return new EncodeError(code, `${describe(v)} is not a valid ${type}`);
 }
 
 /** A built-in leaf schema. */
@@ -166,7 +167,7 @@ export const char = primitive<string>(
     const cp = v.codePointAt(0)!;
     // One unit that is no surrogate, or one high+low pair (codePointAt then exceeds 0xFFFF).
     const ok = v.length === 1 ? cp < 0xd800 || cp > 0xdfff : cp > 0xffff;
-    if (!ok) throw mismatch('char (one Unicode scalar value)', v);
+    if (!ok) throw mismatch('char (one Unicode scalar value)', v, v.length === 1 ? 'lone-surrogate' : 'unencodable-value');
     w.writeCodePoint(cp);
   },
   (r) => r.readChar(),

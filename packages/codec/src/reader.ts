@@ -4,7 +4,7 @@
 // anything is allocated. No per-byte allocation.
 
 import { DecodeError } from './errors.js';
-import type { DecodeErrorReason } from './errors.js';
+import type { DecodeErrorCode } from './errors.js';
 import { decodeUtf8, readChar } from './utf8.js';
 import { SINGLE_BYTE_MAX, U128_MARKER, U16_MARKER, U32_MARKER, U64_MARKER } from './varint.js';
 
@@ -69,8 +69,8 @@ export class Reader {
   }
 
   /** Throws a DecodeError at `at` (default: the current offset). */
-  fail(reason: DecodeErrorReason, at: number = this.offset, message?: string): never {
-    throw new DecodeError(reason, at, message);
+  fail(code: DecodeErrorCode, at: number = this.offset, message?: string): never {
+    throw new DecodeError(code, at, message);
   }
 
   private view(): DataView {
@@ -235,7 +235,7 @@ export class Reader {
   readChar(): string {
     const p = this.offset;
     const c = readChar(this.bytes, p, this.end);
-    if (!c.ok) this.fail(c.reason, p, c.reason === 'truncated' ? 'char cut short' : 'not the UTF-8 form of a char');
+    if (!c.ok) this.fail(c.code, p, c.code === 'truncated' ? 'char cut short' : 'not the UTF-8 form of a char');
     this.offset = p + c.width;
     return String.fromCodePoint(c.codePoint);
   }

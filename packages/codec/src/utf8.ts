@@ -99,7 +99,7 @@ export function encodeUtf8Into(s: string, dest: Uint8Array): number {
 }
 
 /** Outcome of reading one bincode `char`: a code point, or why not. */
-export type CharResult = { ok: true; codePoint: number; width: number } | { ok: false; reason: 'truncated' | 'invalid-char' };
+export type CharResult = { ok: true; codePoint: number; width: number } | { ok: false; code: 'truncated' | 'invalid-char' };
 
 // Width of a UTF-8 sequence by its first byte (core::str::utf8_char_width, as
 // bincode 2.0.1 de/impls.rs uses it): 0 means no sequence starts with it.
@@ -119,12 +119,12 @@ function charWidth(b: number): number {
  * surrogate, nothing above U+10FFFF).
  */
 export function readChar(bytes: Uint8Array, pos: number, end: number): CharResult {
-  if (pos >= end) return { ok: false, reason: 'truncated' };
+  if (pos >= end) return { ok: false, code: 'truncated' };
   const b0 = bytes[pos]!;
   const width = charWidth(b0);
-  if (width === 0) return { ok: false, reason: 'invalid-char' };
+  if (width === 0) return { ok: false, code: 'invalid-char' };
   if (width === 1) return { ok: true, codePoint: b0, width: 1 };
-  if (pos + width > end) return { ok: false, reason: 'truncated' };
+  if (pos + width > end) return { ok: false, code: 'truncated' };
   const b1 = bytes[pos + 1]!;
   // Allowed range of the second byte (RFC 3629 table): excludes overlong
   // forms (E0, F0), surrogates (ED) and code points above U+10FFFF (F4).
@@ -134,13 +134,13 @@ export function readChar(bytes: Uint8Array, pos: number, end: number): CharResul
   else if (b0 === 0xed) hi = 0x9f;
   else if (b0 === 0xf0) lo = 0x90;
   else if (b0 === 0xf4) hi = 0x8f;
-  if (b1 < lo || b1 > hi) return { ok: false, reason: 'invalid-char' };
+  if (b1 < lo || b1 > hi) return { ok: false, code: 'invalid-char' };
   if (width === 2) return { ok: true, codePoint: ((b0 & 0x1f) << 6) | (b1 & 0x3f), width };
   const b2 = bytes[pos + 2]!;
-  if ((b2 & 0xc0) !== 0x80) return { ok: false, reason: 'invalid-char' };
+  if ((b2 & 0xc0) !== 0x80) return { ok: false, code: 'invalid-char' };
   if (width === 3) return { ok: true, codePoint: ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f), width };
   const b3 = bytes[pos + 3]!;
-  if ((b3 & 0xc0) !== 0x80) return { ok: false, reason: 'invalid-char' };
+  if ((b3 & 0xc0) !== 0x80) return { ok: false, code: 'invalid-char' };
   return {
     ok: true,
     codePoint: ((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f),

@@ -151,12 +151,12 @@ export class Writer {
       this.ensure(1 + 3 * n);
       const start = this.pos + 1;
       const end = writeUtf8Short(this.buf, start, s);
-      if (end < 0) throw new EncodeError('string holds a lone surrogate (not valid Unicode)');
+      if (end < 0) throw new EncodeError('lone-surrogate', 'string holds a lone surrogate (not valid Unicode)');
       this.buf[this.pos] = end - start;
       this.pos = end;
       return;
     }
-    if (!isWellFormed(s)) throw new EncodeError('string holds a lone surrogate (not valid Unicode)');
+    if (!isWellFormed(s)) throw new EncodeError('lone-surrogate', 'string holds a lone surrogate (not valid Unicode)');
     // Reserve the widest prefix the byte length can need (n..3n bytes), encode
     // straight into the buffer, then slide the text back if the prefix is shorter.
     const max = 3 * n;

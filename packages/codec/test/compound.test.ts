@@ -59,6 +59,7 @@ describe('tuple, array, struct, newtype', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(EncodeError);
+    expect((err as EncodeError).code).toBe('unencodable-value');
     expect((err as EncodeError).path).toEqual(['items', 1, 'n']);
     expect((err as EncodeError).message).toContain('.items[1].n');
   });

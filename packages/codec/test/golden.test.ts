@@ -17,8 +17,8 @@ import {
   encodeRequestWrapper,
   encodeResponse,
 } from '@syncstate/codec';
-import type { DecodeErrorReason, Request, RequestWrapper, Response } from '@syncstate/codec';
-import { goldenDir } from '../../../scripts/rust-fixtures.js';
+import type { DecodeErrorCode, Request, RequestWrapper, Response } from '@syncstate/codec';
+import { goldenDir } from '@syncstate/testkit/rust-fixtures';
 import { canon, fromHex, schemaOf, toHex, valueOf } from './golden-schema.js';
 import type { TypeDesc } from './golden-schema.js';
 
@@ -50,11 +50,11 @@ const codecCases = load('codec.json');
 const protocolCases = load('protocol.json');
 
 /**
- * The DecodeError reasons that correspond to a bincode error (its Debug text).
+ * The DecodeError codes that correspond to a bincode error (its Debug text).
  * An error kind not listed here fails the test until it is mapped.
  */
-function reasonsFor(rustError: string): DecodeErrorReason[] {
-  const table: [RegExp, DecodeErrorReason[]][] = [
+function codesFor(rustError: string): DecodeErrorCode[] {
+  const table: [RegExp, DecodeErrorCode[]][] = [
     [/^UnexpectedEnd\b/, ['truncated', 'length-exceeds-input']],
     [/^InvalidIntegerType\b/, ['invalid-varint-marker']],
     [/^InvalidBooleanValue\b/, ['invalid-bool']],
@@ -81,7 +81,7 @@ function checkGeneric(c: Case): void {
         thrown = e;
       }
       expect(thrown, `Rust rejected (${c.error}); we must too`).toBeInstanceOf(DecodeError);
-      expect(reasonsFor(c.error), `our reason for Rust's ${c.error}`).toContain((thrown as DecodeError).reason);
+      expect(codesFor(c.error), `our code for Rust's ${c.error}`).toContain((thrown as DecodeError).code);
     } else {
       const r = new Reader(bytes);
       expect(canon(schema.read(r))).toEqual(canon(valueOf(c.type, c.value)));

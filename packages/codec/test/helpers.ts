@@ -2,7 +2,7 @@
 import { toHex } from '@syncstate/codec';
 import { expect } from 'vitest';
 import { DecodeError } from '@syncstate/codec';
-import type { DecodeErrorReason } from '@syncstate/codec';
+import type { DecodeErrorCode } from '@syncstate/codec';
 
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/[\s|]/g, '');
@@ -13,18 +13,18 @@ export function hex(s: string): Uint8Array {
 
 export { toHex };
 
-/** Runs `f`, expecting a DecodeError with `reason` (and `offset` if given). */
-export function expectDecodeError(f: () => unknown, reason: DecodeErrorReason, offset?: number): DecodeError {
+/** Runs `f`, expecting a DecodeError with `code` (and `offset` if given). */
+export function expectDecodeError(f: () => unknown, code: DecodeErrorCode, offset?: number): DecodeError {
   let thrown: unknown;
   try {
     f();
   } catch (e) {
     thrown = e;
   }
-  expect(thrown, `expected DecodeError(${reason})`).toBeInstanceOf(DecodeError);
+  expect(thrown, `expected DecodeError(${code})`).toBeInstanceOf(DecodeError);
   const err = thrown as DecodeError;
   expect(err.name).toBe('DecodeError');
-  expect(err.reason).toBe(reason);
+  expect(err.code).toBe(code);
   if (offset !== undefined) expect(err.offset).toBe(offset);
   return err;
 }

@@ -103,7 +103,10 @@ describe('integers', () => {
       [t.bool, 1],
       [t.unit, undefined],
     ];
-    for (const [s, v] of bad) expect(() => encode(s, v), String(v)).toThrow(EncodeError);
+    for (const [s, v] of bad) {
+      expect(() => encode(s, v), String(v)).toThrow(EncodeError);
+      expect(() => encode(s, v), String(v)).toThrow(expect.objectContaining({ code: 'unencodable-value' }));
+    }
   });
 });
 
@@ -143,6 +146,8 @@ describe('char', () => {
     for (const bad of ['', 'ab', '\ud800', '\udc00', 'a\u0301', '😀a', 5]) {
       expect(() => encode(t.char, bad as string), JSON.stringify(bad)).toThrow(EncodeError);
     }
+    expect(() => encode(t.char, '\ud800')).toThrow(expect.objectContaining({ code: 'lone-surrogate' }));
+    expect(() => encode(t.char, 'ab')).toThrow(expect.objectContaining({ code: 'unencodable-value' }));
   });
 
   it('decoding rejects what bincode 2.0.1 rejects', () => {
@@ -178,6 +183,7 @@ describe('strings', () => {
   it('refuses lone surrogates instead of writing U+FFFD', () => {
     for (const s of ['\ud800', 'a\udc00b', 'x'.repeat(200) + '\ud83d', '\ud83d'.padStart(100, 'y')]) {
       expect(() => encode(t.string, s)).toThrow(EncodeError);
+      expect(() => encode(t.string, s)).toThrow(expect.objectContaining({ code: 'lone-surrogate' }));
     }
   });
 
@@ -249,7 +255,7 @@ describe('decode options and Reader', () => {
     expect(toHex(input)).toBe(before);
   });
 
-  it('DecodeError carries reason and offset', () => {
+  it('DecodeError carries code and offset', () => {
     const e = expectDecodeError(() => decode(t.bool, hex('00 00 07').subarray(2)), 'invalid-bool', 0);
     expect(e).toBeInstanceOf(Error);
     expect(e.message).toContain('at byte 0');

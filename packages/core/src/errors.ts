@@ -3,15 +3,24 @@
 // rest are conditions the Rust crate does not report (it panics, wraps around
 // or silently accepts them).
 
-/** Base class: `code` names the condition for programs, `message` is for people. */
-export class StateMapError extends Error {
-  override name = 'StateMapError';
-  readonly code: string;
+import { SyncstateError } from '@syncstate/codec';
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
+/** What went wrong, for programs: one per error class below. Stable strings: match on these, not on messages. */
+export type StateMapErrorCode =
+  | 'frozen'
+  | 'unfrozen'
+  | 'key-not-found'
+  | 'empty-diff'
+  | 'fetch-update'
+  | 'duplicate-key'
+  | 'init'
+  | 'invalid-value'
+  | 'update-id-overflow'
+  | 'modification-committed';
+
+/** Base class of the state map's errors (a SyncstateError: `code` for programs, `message` for people). */
+export class StateMapError extends SyncstateError<StateMapErrorCode> {
+  override name = 'StateMapError';
 }
 
 /** Rust `Frozen`: keys are fixed after freeze; only a master map (or an unfrozen one) takes writes. */
@@ -19,7 +28,7 @@ export class FrozenError extends StateMapError {
   override name = 'FrozenError';
   constructor() {
     super(
-      'FROZEN',
+      'frozen',
       'The StateMap is frozen, modifications to keys is not possible, only the data can be mutated using updates',
     );
   }
@@ -30,7 +39,7 @@ export class UnfrozenError extends StateMapError {
   override name = 'UnfrozenError';
   constructor() {
     super(
-      'UNFROZEN',
+      'unfrozen',
       'The StateMap is not frozen, Please freeze the StateMap before doing any post init operations.',
     );
   }
@@ -40,7 +49,7 @@ export class UnfrozenError extends StateMapError {
 export class KeyNotFoundError extends StateMapError {
   override name = 'KeyNotFoundError';
   constructor() {
-    super('KEY_NOT_FOUND', 'Key not found in the statemap');
+    super('key-not-found', 'Key not found in the statemap');
   }
 }
 
@@ -48,7 +57,7 @@ export class KeyNotFoundError extends StateMapError {
 export class EmptyDiffError extends StateMapError {
   override name = 'EmptyDiffError';
   constructor() {
-    super('EMPTY_DIFF', 'Empty diff, no items in diff');
+    super('empty-diff', 'Empty diff, no items in diff');
   }
 }
 
@@ -56,7 +65,7 @@ export class EmptyDiffError extends StateMapError {
 export class FetchUpdateError extends StateMapError {
   override name = 'FetchUpdateError';
   constructor(detail: string, options?: { cause?: unknown }) {
-    super('FETCH_UPDATE', `Error while trying to fetch updates: ${detail}`, options);
+    super('fetch-update', `Error while trying to fetch updates: ${detail}`, options);
   }
 }
 
@@ -64,7 +73,7 @@ export class FetchUpdateError extends StateMapError {
 export class DuplicateKeyError extends StateMapError {
   override name = 'DuplicateKeyError';
   constructor() {
-    super('DUPLICATE_KEY', 'The key is already in the statemap; push each key once');
+    super('duplicate-key', 'The key is already in the statemap; push each key once');
   }
 }
 
@@ -72,7 +81,7 @@ export class DuplicateKeyError extends StateMapError {
 export class InitError extends StateMapError {
   override name = 'InitError';
   constructor(options: { cause: unknown }) {
-    super('INIT', `Remote init failed: ${describeCause(options.cause)}`, options);
+    super('init', `Remote init failed: ${describeCause(options.cause)}`, options);
   }
 }
 
@@ -80,7 +89,7 @@ export class InitError extends StateMapError {
 export class InvalidValueError extends StateMapError {
   override name = 'InvalidValueError';
   constructor(message: string) {
-    super('INVALID_VALUE', message);
+    super('invalid-value', message);
   }
 }
 
@@ -88,7 +97,7 @@ export class InvalidValueError extends StateMapError {
 export class UpdateIdOverflowError extends StateMapError {
   override name = 'UpdateIdOverflowError';
   constructor() {
-    super('UPDATE_ID_OVERFLOW', 'The update id is at 2^64 - 1 and cannot be incremented');
+    super('update-id-overflow', 'The update id is at 2^64 - 1 and cannot be incremented');
   }
 }
 
@@ -96,7 +105,7 @@ export class UpdateIdOverflowError extends StateMapError {
 export class ModificationCommittedError extends StateMapError {
   override name = 'ModificationCommittedError';
   constructor() {
-    super('MODIFICATION_COMMITTED', 'This modification was already committed; begin a new one');
+    super('modification-committed', 'This modification was already committed; begin a new one');
   }
 }
 

@@ -25,6 +25,7 @@ export {
   UnfrozenError,
   UpdateIdOverflowError,
 } from './errors.js';
+export type { StateMapErrorCode } from './errors.js';
 export { U64_MAX } from './_ids.js';
 export { inSlices, timeSlices } from './pace.js';
 export type { Pace, PaceOptions } from './pace.js';

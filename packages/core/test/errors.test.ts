@@ -19,7 +19,7 @@ import {
   UpdateIdOverflowError,
   kinds,
 } from '@syncstate/core';
-import type { Remote } from '@syncstate/core';
+import type { Remote, StateMapErrorCode } from '@syncstate/core';
 
 function stringMap(remote?: Remote<string, string>): StateMap<string, string> {
   const map = new StateMap<string, string>(
@@ -54,17 +54,17 @@ function remoteAnswering(answer: () => Promise<unknown>): Remote<string, string>
 
 describe('error classes', () => {
   it('carry a code, a name and the Rust Display text where Rust has the variant', () => {
-    const table: [StateMapError, string, string, string | RegExp][] = [
-      [new FrozenError(), 'FROZEN', 'FrozenError', 'The StateMap is frozen, modifications to keys is not possible, only the data can be mutated using updates'],
-      [new UnfrozenError(), 'UNFROZEN', 'UnfrozenError', 'The StateMap is not frozen, Please freeze the StateMap before doing any post init operations.'],
-      [new KeyNotFoundError(), 'KEY_NOT_FOUND', 'KeyNotFoundError', 'Key not found in the statemap'],
-      [new EmptyDiffError(), 'EMPTY_DIFF', 'EmptyDiffError', 'Empty diff, no items in diff'],
-      [new FetchUpdateError('boom'), 'FETCH_UPDATE', 'FetchUpdateError', 'Error while trying to fetch updates: boom'],
-      [new DuplicateKeyError(), 'DUPLICATE_KEY', 'DuplicateKeyError', /already in the statemap/],
-      [new InitError({ cause: new Error('down') }), 'INIT', 'InitError', 'Remote init failed: down'],
-      [new InvalidValueError('bad'), 'INVALID_VALUE', 'InvalidValueError', 'bad'],
-      [new UpdateIdOverflowError(), 'UPDATE_ID_OVERFLOW', 'UpdateIdOverflowError', /2\^64 - 1/],
-      [new ModificationCommittedError(), 'MODIFICATION_COMMITTED', 'ModificationCommittedError', /already committed/],
+    const table: [StateMapError, StateMapErrorCode, string, string | RegExp][] = [
+      [new FrozenError(), 'frozen', 'FrozenError', 'The StateMap is frozen, modifications to keys is not possible, only the data can be mutated using updates'],
+      [new UnfrozenError(), 'unfrozen', 'UnfrozenError', 'The StateMap is not frozen, Please freeze the StateMap before doing any post init operations.'],
+      [new KeyNotFoundError(), 'key-not-found', 'KeyNotFoundError', 'Key not found in the statemap'],
+      [new EmptyDiffError(), 'empty-diff', 'EmptyDiffError', 'Empty diff, no items in diff'],
+      [new FetchUpdateError('boom'), 'fetch-update', 'FetchUpdateError', 'Error while trying to fetch updates: boom'],
+      [new DuplicateKeyError(), 'duplicate-key', 'DuplicateKeyError', /already in the statemap/],
+      [new InitError({ cause: new Error('down') }), 'init', 'InitError', 'Remote init failed: down'],
+      [new InvalidValueError('bad'), 'invalid-value', 'InvalidValueError', 'bad'],
+      [new UpdateIdOverflowError(), 'update-id-overflow', 'UpdateIdOverflowError', /2\^64 - 1/],
+      [new ModificationCommittedError(), 'modification-committed', 'ModificationCommittedError', /already committed/],
     ];
     for (const [e, code, name, message] of table) {
       expect(e).toBeInstanceOf(StateMapError);

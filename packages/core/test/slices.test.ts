@@ -177,9 +177,9 @@ describe('restore, history and wire in slices', () => {
     const trailing = new Uint8Array(bytes.length + 1);
     trailing.set(bytes);
     await expect(decodePairsSliced(trailing, kinds.string, kinds.string, undefined)).resolves.toBeDefined();
-    await expect(decodePairsSliced(trailing, kinds.string, kinds.string, undefined, { strict: true })).rejects.toMatchObject({ reason: 'trailing-bytes' });
+    await expect(decodePairsSliced(trailing, kinds.string, kinds.string, undefined, { strict: true })).rejects.toMatchObject({ code: 'trailing-bytes' });
     await expect(decodePairsSliced(Uint8Array.of(253, 0, 0, 0, 0, 0, 0, 1, 0), kinds.string, kinds.string, undefined)).rejects.toMatchObject({
-      reason: 'length-exceeds-input',
+      code: 'length-exceeds-input',
     });
   });
 });

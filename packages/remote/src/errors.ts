@@ -7,33 +7,28 @@
  * own APIs do, so abort handling stays the caller's usual code.
  */
 
-import { toHex } from '@syncstate/codec';
+import { SyncstateError, toHex } from '@syncstate/codec';
 
 export type RemoteErrorCode =
-  | 'AUTHENTICATION_FAILED'
-  | 'HASH_NOT_FOUND'
-  | 'HASH_MISMATCH'
-  | 'INIT_FAILURE'
-  | 'PROTOCOL_ERROR'
-  | 'CONNECTION_FAILED'
-  | 'CONNECTION_CLOSED'
-  | 'TIMEOUT';
+  | 'authentication-failed'
+  | 'hash-not-found'
+  | 'hash-mismatch'
+  | 'init-failure'
+  | 'protocol-error'
+  | 'connection-failed'
+  | 'connection-closed'
+  | 'timeout';
 
-export class RemoteError extends Error {
+/** Base class of the client's errors (a SyncstateError of @syncstate/codec). */
+export class RemoteError extends SyncstateError<RemoteErrorCode> {
   override name = 'RemoteError';
-  readonly code: RemoteErrorCode;
-
-  constructor(code: RemoteErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** The server answered IncorrectPassword (Rust's own client treats this as success). */
 export class AuthenticationError extends RemoteError {
   override name = 'AuthenticationError';
   constructor(message = 'the server rejected the password (IncorrectPassword)', options?: { cause?: unknown }) {
-    super('AUTHENTICATION_FAILED', message, options);
+    super('authentication-failed', message, options);
   }
 }
 
@@ -42,7 +37,7 @@ export class HashNotFoundError extends RemoteError {
   override name = 'HashNotFoundError';
   readonly hash: Uint8Array;
   constructor(hash: Uint8Array, options?: { cause?: unknown }) {
-    super('HASH_NOT_FOUND', `the server has no state map with hash ${toHex(hash)} (HashNotFound)`, options);
+    super('hash-not-found', `the server has no state map with hash ${toHex(hash)} (HashNotFound)`, options);
     this.hash = hash;
   }
 }
@@ -53,7 +48,7 @@ export class HashMismatchError extends RemoteError {
   readonly hash: Uint8Array;
   constructor(hash: Uint8Array, options?: { cause?: unknown }) {
     super(
-      'HASH_MISMATCH',
+      'hash-mismatch',
       `the server rebuilt the map from the init data and its hash differs from the claimed ${toHex(hash)} (HashMismatch)`,
       options,
     );
@@ -66,7 +61,7 @@ export class InitFailureError extends RemoteError {
   override name = 'InitFailureError';
   readonly serverMessage: string;
   constructor(serverMessage: string, options?: { cause?: unknown }) {
-    super('INIT_FAILURE', `the server refused to create the map: ${serverMessage}`, options);
+    super('init-failure', `the server refused to create the map: ${serverMessage}`, options);
     this.serverMessage = serverMessage;
   }
 }
@@ -75,7 +70,7 @@ export class InitFailureError extends RemoteError {
 export class ProtocolError extends RemoteError {
   override name = 'ProtocolError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('PROTOCOL_ERROR', message, options);
+    super('protocol-error', message, options);
   }
 }
 
@@ -83,7 +78,7 @@ export class ProtocolError extends RemoteError {
 export class ConnectionError extends RemoteError {
   override name = 'ConnectionError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('CONNECTION_FAILED', message, options);
+    super('connection-failed', message, options);
   }
 }
 
@@ -98,7 +93,7 @@ export class ConnectionClosedError extends RemoteError {
   /** The response length the server announced, when its prefix arrived. */
   readonly expectedBytes: number | undefined;
   constructor(message: string, details: { bytesReceived: number; expectedBytes?: number }, options?: { cause?: unknown }) {
-    super('CONNECTION_CLOSED', message, options);
+    super('connection-closed', message, options);
     this.bytesReceived = details.bytesReceived;
     this.expectedBytes = details.expectedBytes;
   }
@@ -112,7 +107,7 @@ export class TimeoutError extends RemoteError {
   readonly phase: TimeoutPhase;
   readonly timeoutMs: number;
   constructor(phase: TimeoutPhase, timeoutMs: number) {
-    super('TIMEOUT', `${phaseText[phase]} did not complete within ${timeoutMs} ms`);
+    super('timeout', `${phaseText[phase]} did not complete within ${timeoutMs} ms`);
     this.phase = phase;
     this.timeoutMs = timeoutMs;
   }

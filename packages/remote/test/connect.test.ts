@@ -1,10 +1,11 @@
 // Opening the TLS connection: the phases' time limits, certificate checks,
 // and the server-name rules Rust clients and Node's tls differ on.
 import type { TlsOptions } from 'node:tls';
+import { ConnectionError, TimeoutError } from '@syncstate/remote';
 import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// connectTls and preferSha256 are internals (not exported): imported from src on purpose.
 import { connectTls, preferSha256 } from '../src/connect.js';
-import { ConnectionError, TimeoutError } from '../src/errors.js';
 import { startSilentTcp, startTlsStub, type StubServer } from './helpers/tls-stub.js';
 
 let ipAndDns: CertificateAndKey; // SAN DNS localhost + IP 127.0.0.1 (what Rust clients need)
@@ -57,7 +58,7 @@ describe('connectTls', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ConnectionError);
-    expect((err as ConnectionError).code).toBe('CONNECTION_FAILED');
+    expect((err as ConnectionError).code).toBe('connection-failed');
     expect(((err as Error).cause as { code?: string }).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
@@ -128,7 +129,7 @@ describe('connectTls', () => {
       lookup: () => {}, // the name never resolves: the socket stays connecting
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(err).toMatchObject({ phase: 'connect', timeoutMs: 50, code: 'TIMEOUT' });
+    expect(err).toMatchObject({ phase: 'connect', timeoutMs: 50, code: 'timeout' });
   });
 
   it('times out a server that accepts TCP but never completes the handshake', async () => {

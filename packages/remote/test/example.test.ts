@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localMap } from './helpers/kv.js';
-import { startRustServer, type RustServer } from './helpers/rust-server.js';
+import { localMap } from '@syncstate/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 let server: RustServer;
 let dir: string;
 beforeAll(async () => {
-  server = await startRustServer('HelloWorld');
+  server = await startRustServer({ password: 'HelloWorld' });
   dir = await mkdtemp(join(tmpdir(), 'syncstate-example-'));
   await writeFile(join(dir, 'cert.pem'), server.cert);
 });

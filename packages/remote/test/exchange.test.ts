@@ -2,9 +2,8 @@
 // that arrive in pieces, too big, cut short, late, or never.
 import { Duplex } from 'node:stream';
 import { DecodeError, encodeFrame } from '@syncstate/codec';
+import { ConnectionClosedError, ConnectionError, exchangeFrame, ProtocolError, TimeoutError } from '@syncstate/remote';
 import { describe, expect, it } from 'vitest';
-import { ConnectionClosedError, ConnectionError, ProtocolError, TimeoutError } from '../src/errors.js';
-import { exchangeFrame } from '../src/exchange.js';
 
 /** A Duplex that records what the client writes and lets the test push the server's bytes. */
 function fakePeer(): { stream: Duplex; written: () => Uint8Array } {
@@ -50,10 +49,10 @@ describe('exchangeFrame', () => {
     stream.push(Buffer.from([0, 0, 4, 1])); // 1025 > 1024, and no body follows
     const err = await pending.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProtocolError);
-    expect((err as ProtocolError).code).toBe('PROTOCOL_ERROR');
+    expect((err as ProtocolError).code).toBe('protocol-error');
     expect((err as Error).message).toContain('1025-byte response, above maxFrameSize 1024');
     expect((err as Error).cause).toBeInstanceOf(DecodeError);
-    expect(((err as Error).cause as DecodeError).reason).toBe('frame-too-large');
+    expect(((err as Error).cause as DecodeError).code).toBe('frame-too-large');
     expect(stream.destroyed).toBe(true);
   });
 
@@ -70,7 +69,7 @@ describe('exchangeFrame', () => {
     stream.push(null);
     const err = await pending.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionClosedError);
-    expect(err).toMatchObject({ code: 'CONNECTION_CLOSED', bytesReceived: 0, expectedBytes: undefined });
+    expect(err).toMatchObject({ code: 'connection-closed', bytesReceived: 0, expectedBytes: undefined });
     expect((err as Error).message).toContain('without answering');
   });
 
@@ -108,14 +107,14 @@ describe('exchangeFrame', () => {
     b.stream.destroy(Object.assign(new Error('boom'), { code: 'EPROTO' }));
     const otherErr = (await other.catch((e: unknown) => e)) as ConnectionError;
     expect(otherErr).toBeInstanceOf(ConnectionError);
-    expect(otherErr.code).toBe('CONNECTION_FAILED');
+    expect(otherErr.code).toBe('connection-failed');
   });
 
   it('times out a server that never answers', async () => {
     const { stream } = fakePeer();
     const err = await exchangeFrame(stream, request, { ...options, responseTimeoutMs: 50 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(err).toMatchObject({ code: 'TIMEOUT', phase: 'response', timeoutMs: 50 });
+    expect(err).toMatchObject({ code: 'timeout', phase: 'response', timeoutMs: 50 });
     expect(stream.destroyed).toBe(true);
   });
 

@@ -3,16 +3,16 @@
 import type { TLSSocket } from 'node:tls';
 import { decodeRequestWrapper, DecodeError, encodeFrame, encodeResponse, type Response } from '@syncstate/codec';
 import { Diff, kinds } from '@syncstate/core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   ProtocolError,
   TcpStateRemote,
   TimeoutError,
   type TcpStateRemoteOptions,
-} from '../src/index.js';
+} from '@syncstate/remote';
 import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate/server';
-import { localMap } from './helpers/kv.js';
+import { localMap } from '@syncstate/testkit/kv';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readRequestFrame, startTlsStub, type StubServer } from './helpers/tls-stub.js';
 
 let identity: CertificateAndKey;
@@ -60,7 +60,7 @@ describe('TcpStateRemote with a scripted server', () => {
     const started = Date.now();
     const err = await remote(s.port, { responseTimeoutMs: 150 }).getUpdateId(hash).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(err).toMatchObject({ code: 'TIMEOUT', phase: 'response', timeoutMs: 150 });
+    expect(err).toMatchObject({ code: 'timeout', phase: 'response', timeoutMs: 150 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(s.accepted.length).toBe(1);
   });
@@ -98,7 +98,7 @@ describe('TcpStateRemote with a scripted server', () => {
     );
     const err = await remote(s.port).fetchUpdates(0n, 1n, hash).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProtocolError);
-    expect(((err as Error).cause as DecodeError).reason).toBe('invalid-utf8');
+    expect(((err as Error).cause as DecodeError).code).toBe('invalid-utf8');
   });
 
   it('refuses a diff that does not move the map forward, leaving the map as it was', async () => {

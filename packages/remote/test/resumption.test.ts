@@ -5,13 +5,13 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { decodeResponse, encodeFrame, encodeRequestWrapper, encodeResponse, type Response } from '@syncstate/codec';
 import { kinds } from '@syncstate/core';
+import { exchangeFrame, TcpStateRemote } from '@syncstate/remote';
 import { createSelfSignedCertificate, createServer, type CertificateAndKey } from '@syncstate/server';
+import { kvEvent } from '@syncstate/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// connectTls and createTlsContext are internals (not exported): imported from src on purpose.
 import { connectTls, createTlsContext, type TlsContext } from '../src/connect.js';
-import { exchangeFrame } from '../src/exchange.js';
-import { TcpStateRemote } from '../src/index.js';
-import { kvEvent } from './helpers/kv.js';
-import { startRustServer, type RustServer } from './helpers/rust-server.js';
 import { readRequestFrame, startTlsStub, type StubServer } from './helpers/tls-stub.js';
 
 const limits = { connectTimeoutMs: 5_000, handshakeTimeoutMs: 5_000 };

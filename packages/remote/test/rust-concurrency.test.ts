@@ -1,8 +1,8 @@
 // Live: many clients of one map against the Rust server at once, each on its
 // own connections (one per request), racing the init and the events.
+import { kv, localMap, remoteFor, snapshot, waitForUpdateId } from '@syncstate/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kv, localMap, remoteFor, snapshot, waitForUpdateId } from './helpers/kv.js';
-import { startRustServer, type RustServer } from './helpers/rust-server.js';
 
 const CLIENTS = 24;
 

@@ -4,10 +4,10 @@
 // to 65,536 bytes arrive whole; a larger one is cut to its first 65,536 bytes.
 // Requests are not affected (the server reads them with read_exact).
 import { encodeDiffEntries, kinds } from '@syncstate/core';
+import { ConnectionClosedError, ProtocolError } from '@syncstate/remote';
+import { kv, localMap, mapOf, remoteFor, snapshot, waitForUpdateId } from '@syncstate/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionClosedError, ProtocolError } from '../src/index.js';
-import { kv, localMap, mapOf, remoteFor, snapshot, waitForUpdateId } from './helpers/kv.js';
-import { startRustServer, type RustServer } from './helpers/rust-server.js';
 
 const RUST_MAX_ANSWER = 65_536;
 

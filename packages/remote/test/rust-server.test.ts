@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { encode } from '@syncstate/codec';
 import { encodeInitData, InitError } from '@syncstate/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goldenDir } from '../../../scripts/rust-fixtures.js';
 import {
   AuthenticationError,
   ConnectionClosedError,
@@ -14,9 +12,11 @@ import {
   HashNotFoundError,
   InitFailureError,
   RemoteError,
-} from '../src/index.js';
-import { kv, kvEvent, localMap, mapOf, remoteFor, snapshot, waitForUpdateId, type KvEvent } from './helpers/kv.js';
-import { startRustServer, type RustServer } from './helpers/rust-server.js';
+} from '@syncstate/remote';
+import { kv, kvEvent, localMap, mapOf, remoteFor, snapshot, waitForUpdateId, type KvEvent } from '@syncstate/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
+import { goldenDir } from '@syncstate/testkit/rust-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let server: RustServer;
 beforeAll(async () => {
@@ -84,7 +84,7 @@ describe('freeze (init)', () => {
     expect(err).toBeInstanceOf(InitError);
     const cause = (err as InitError).cause as InitFailureError;
     expect(cause).toBeInstanceOf(InitFailureError);
-    expect(cause.code).toBe('INIT_FAILURE');
+    expect(cause.code).toBe('init-failure');
     expect(cause.serverMessage).toBe('maps containing the key "__reject__" are rejected by this server');
     await expect(remote.getUpdateId(map.hash()!)).rejects.toBeInstanceOf(HashNotFoundError);
     // The server forgets the failed attempt: a retry is refused again, not waved through.
@@ -98,7 +98,7 @@ describe('freeze (init)', () => {
     const claimedHash = sha256Map([['mismatch-a', '1']]);
     const err = await remote.sendInit(claimedHash, encodeInitData(actual)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HashMismatchError);
-    expect(err).toMatchObject({ code: 'HASH_MISMATCH', hash: claimedHash });
+    expect(err).toMatchObject({ code: 'hash-mismatch', hash: claimedHash });
     expect((err as Error).message).toContain(Buffer.from(claimedHash).toString('hex'));
     // Rust keeps the hash marked "in progress": later Inits answer InitSuccess, yet no map exists.
     await expect(remote.sendInit(claimedHash, encodeInitData(claimed))).resolves.toBeUndefined();
@@ -210,7 +210,7 @@ describe('errors from the Rust server', () => {
       const e = await call().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(AuthenticationError);
       expect(e).toBeInstanceOf(RemoteError);
-      expect(e).toMatchObject({ name: 'AuthenticationError', code: 'AUTHENTICATION_FAILED' });
+      expect(e).toMatchObject({ name: 'AuthenticationError', code: 'authentication-failed' });
     }
     expect(await wrong.request({ type: 'GetUpdateId', hash })).toEqual({ type: 'IncorrectPassword' });
   });
@@ -232,7 +232,7 @@ describe('errors from the Rust server', () => {
     ]) {
       const e = await call().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(HashNotFoundError);
-      expect(e).toMatchObject({ code: 'HASH_NOT_FOUND', hash });
+      expect(e).toMatchObject({ code: 'hash-not-found', hash });
     }
   });
 
@@ -248,7 +248,7 @@ describe('errors from the Rust server', () => {
     ]) {
       const err = await remote.sendEvent(bad, hash).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConnectionClosedError);
-      expect(err).toMatchObject({ code: 'CONNECTION_CLOSED', bytesReceived: 0 });
+      expect(err).toMatchObject({ code: 'connection-closed', bytesReceived: 0 });
     }
     // The map is untouched and the server still answers.
     expect(await remote.getUpdateId(hash)).toBe(0n);

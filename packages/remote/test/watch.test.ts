@@ -3,11 +3,11 @@
 import type { TLSSocket } from 'node:tls';
 import { decodeRequestWrapper, encodeFrame, encodeResponse } from '@syncstate/codec';
 import { encodeDiffEntries, kinds } from '@syncstate/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, ConnectionClosedError, ConnectionError, type SyncResult } from '../src/index.js';
+import { AuthenticationError, ConnectionClosedError, ConnectionError, type SyncResult } from '@syncstate/remote';
 import { createSelfSignedCertificate } from '@syncstate/server';
-import { kv, localMap, mapOf, remoteFor, waitForUpdateId } from './helpers/kv.js';
-import { startRustServer, type RustServer } from './helpers/rust-server.js';
+import { kv, localMap, mapOf, remoteFor, waitForUpdateId } from '@syncstate/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRequestFrame, startSilentTcp, startTlsStub } from './helpers/tls-stub.js';
 
 let server: RustServer;

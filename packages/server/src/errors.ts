@@ -4,6 +4,8 @@
  * what the logger receives and what `metrics().errors` counts, by `code`.
  */
 
+import { SyncstateError } from '@syncstate/codec';
+
 export type ServerErrorCode =
   | 'frame-too-large'
   | 'memory-budget'
@@ -25,14 +27,9 @@ export type ServerErrorCode =
   | 'server-closed'
   | 'internal';
 
-export class ServerError extends Error {
+/** Base class of the server's errors (a SyncstateError of @syncstate/codec). */
+export class ServerError extends SyncstateError<ServerErrorCode> {
   override name = 'ServerError';
-  readonly code: ServerErrorCode;
-
-  constructor(code: ServerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** A length prefix above `maxFrameSize`; refused before any of the body is buffered. */
@@ -58,8 +55,8 @@ const timeoutCodes = {
 } as const satisfies Record<TimeoutPhase, ServerErrorCode>;
 
 /** A connection (or a hook) took longer than its limit and was cut off. */
-export class TimeoutError extends ServerError {
-  override name = 'TimeoutError';
+export class ServerTimeoutError extends ServerError {
+  override name = 'ServerTimeoutError';
   readonly phase: TimeoutPhase;
   readonly timeoutMs: number;
   constructor(phase: TimeoutPhase, timeoutMs: number, message?: string) {
@@ -70,8 +67,8 @@ export class TimeoutError extends ServerError {
 }
 
 /** Bytes that do not decode as what the protocol expects; the connection is closed without an answer, as Rust does. */
-export class ProtocolError extends ServerError {
-  override name = 'ProtocolError';
+export class MalformedRequestError extends ServerError {
+  override name = 'MalformedRequestError';
   constructor(
     code: 'undecodable-request' | 'undecodable-event' | 'undecodable-init-data',
     message: string,

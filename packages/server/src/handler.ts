@@ -8,13 +8,13 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decode, decodeRequestWrapper, encodeResponse, toHex, type Request, type Response, type Schema } from '@syncstate/codec';
 import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices, type Kind } from '@syncstate/core';
-import { errorMessage, ProtocolError, ServerError } from './errors.js';
+import { errorMessage, MalformedRequestError, ServerError } from './errors.js';
 import { resolveLimits, type ServerLimits } from './limits/limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { EventHook, InitHook } from './registry/hooks.js';
 import { Metrics } from './metrics.js';
 import { MapRegistry, SLICE_MS } from './registry/registry.js';
-import { MemoryStorage, type MapStorage } from './registry/storage.js';
+import type { MapStorage } from '@syncstate/storage';
 
 /** Diffs of at least this many pairs are encoded in slices. */
 const SLICED_DIFF_PAIRS = 8192;
@@ -30,8 +30,11 @@ export interface ProtocolOptions<K, V, E> {
   hooks?: readonly EventHook<K, V, E>[];
   initHooks?: readonly InitHook<K, V>[];
   logger?: Logger;
-  /** Where maps live; in memory by default. */
-  storage?: MapStorage<K, V>;
+  /**
+   * Where maps are kept across restarts (e.g. @syncstate/storage-sqlite).
+   * Without one, maps live only in this process's memory, as on the Rust server.
+   */
+  storage?: MapStorage<K, V> | undefined;
   limits?: Partial<ServerLimits>;
 }
 
@@ -42,7 +45,7 @@ export class ProtocolHandler<K, V, E> {
   readonly #options: ProtocolOptions<K, V, E>;
   readonly #passwordDigest: Buffer;
   readonly #registry: MapRegistry<K, V, E>;
-  readonly #storage: MapStorage<K, V>;
+  readonly #storage: MapStorage<K, V> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProtocolOptions<K, V, E>, metrics: Metrics = new Metrics()) {
@@ -52,7 +55,7 @@ export class ProtocolHandler<K, V, E> {
     this.#metrics = metrics;
     const password = typeof options.password === 'string' ? Buffer.from(options.password, 'utf8') : options.password;
     this.#passwordDigest = digest(password);
-    this.#storage = options.storage ?? new MemoryStorage<K, V>();
+    this.#storage = options.storage;
     this.#registry = new MapRegistry<K, V, E>({
       key: options.key,
       value: options.value,
@@ -79,7 +82,7 @@ export class ProtocolHandler<K, V, E> {
       ({ request, password } = decodeRequestWrapper(payload, { aliasBytes: true }));
     } catch (err) {
       return this.#drop(
-        new ProtocolError('undecodable-request', `request of ${payload.length} bytes does not decode`, { cause: err }),
+        new MalformedRequestError('undecodable-request', `request of ${payload.length} bytes does not decode`, { cause: err }),
         peer,
       );
     }
@@ -119,7 +122,7 @@ export class ProtocolHandler<K, V, E> {
     this.#closing ??= (async () => {
       this.#registry.close();
       await this.#registry.idle();
-      await this.#storage.close();
+      await this.#storage?.close();
     })();
     return this.#closing;
   }
@@ -154,7 +157,7 @@ export class ProtocolHandler<K, V, E> {
         try {
           event = decode(this.#options.event, request.eventData);
         } catch (err) {
-          throw new ProtocolError(
+          throw new MalformedRequestError(
             'undecodable-event',
             `event for ${toHex(request.hash)} does not decode: ${errorMessage(err)}`,
             { cause: err },

@@ -7,16 +7,16 @@ export { defaultLimits, type ServerLimits } from './limits/limits.js';
 export { silentLogger, type Logger } from './logger.js';
 export type { EventHook, HookContext, InitHook } from './registry/hooks.js';
 export type { MetricsSnapshot, RequestKind, ResponseKind } from './metrics.js';
-export { MemoryStorage, type MapStorage } from './registry/storage.js';
+export type { MapStorage } from '@syncstate/storage';
 export {
   errorMessage,
   FrameTooLargeError,
   HookError,
   HookExpiredError,
-  ProtocolError,
+  MalformedRequestError,
   ServerClosedError,
   ServerError,
-  TimeoutError,
+  ServerTimeoutError,
   type ServerErrorCode,
   type TimeoutPhase,
 } from './errors.js';

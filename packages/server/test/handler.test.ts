@@ -2,13 +2,15 @@
 // server answers it (docs/protocol.md, "Server behaviour"), and where Rust is broken, better.
 import { encodeRequestWrapper } from '@syncstate/codec';
 import { decodeDiffEntries, kinds, U64_MAX, type Modification, type StateMap } from '@syncstate/core';
+import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '@syncstate/server';
+import { collect, duplexPair, frame, unframe } from '@syncstate/testkit/duplex-pair';
+import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req } from '@syncstate/testkit/fixtures';
 import { describe, expect, it } from 'vitest';
 import { kvHook, type KvEvent } from '../examples/ts-server.js';
-import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '../src/index.js';
-import { MemoryStorage } from '../src/registry/storage.js';
+import { type MapCommit, MemoryStorage, type StoredMap } from '@syncstate/storage';
+// serveConnection is an internal (the stream layer under every transport): imported from src on purpose.
 import { serveConnection } from '../src/transport/stream.js';
-import { collect, duplexPair, frame, unframe } from './helpers/duplex-pair.js';
-import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req, streamOptions } from './helpers/fixtures.js';
+import { streamOptions } from './helpers/stream-options.js';
 
 const PASSWORD = 'hunter2';
 const pairs: Array<[string, string]> = [
@@ -437,33 +439,32 @@ describe('passwords and undecodable requests', () => {
 describe('storage', () => {
   class RecordingStorage extends MemoryStorage<string, string> {
     readonly calls: string[] = [];
-    failAppend = false;
-    override async create(hash: Uint8Array, hex: string, map: StateMap<string, string>): Promise<void> {
-      this.calls.push(`create ${map.getUpdateId()}`);
+    failCommit = false;
+    override async create(hash: Uint8Array, hex: string, map: StoredMap<string, string>): Promise<void> {
+      this.calls.push(`create ${map.updateId}`);
       return super.create(hash, hex, map);
     }
-    appendCalls = 0;
-    override async append(_hash: Uint8Array, _hex: string, changes: readonly { fromUpdateId: bigint; uptoUpdateId: bigint }[]) {
-      this.appendCalls++;
+    commitCalls = 0;
+    override async commit(hash: Uint8Array, hex: string, commit: MapCommit<string, string>) {
+      this.commitCalls++;
       await new Promise((r) => setTimeout(r, 10)); // durable writes take time
-      if (this.failAppend) throw new Error('disk full');
-      this.calls.push(...changes.map((c) => `append ${c.fromUpdateId}->${c.uptoUpdateId}`));
-    }
-    override async trim(_hash: Uint8Array, _hex: string, upto: bigint) {
-      this.calls.push(`trim ${upto}`);
+      if (this.failCommit) throw new Error('disk full');
+      this.calls.push(...commit.entries.map((c) => `commit ${c.fromUpdateId}->${c.uptoUpdateId}`));
+      if (commit.floor !== undefined) this.calls.push(`floor ${commit.floor}`);
+      return super.commit(hash, hex, commit);
     }
   }
 
   it('stores a new map before answering InitSuccess, and every change before a read can see it', async () => {
     const storage = new RecordingStorage();
-    const { ask, hash, h } = await withMap({ storage: storage as MapStorage<string, string> });
+    const { ask, hash, h } = await withMap({ storage });
     expect(storage.calls).toEqual(['create 0']);
     await ask(req.event(hash, { type: 'Set', value: ['a', 'x'] }));
     await ask(req.event(hash, { type: 'Noop' }));
     await ask(req.event(hash, { type: 'SetMany', value: [['a', 'y'], ['b', 'z']] }));
-    // This read queues behind the events, and each event behind its append.
+    // This read queues behind the events, and each event behind its commit.
     expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 2n });
-    expect(storage.calls).toEqual(['create 0', 'append 0->1', 'append 1->2']);
+    expect(storage.calls).toEqual(['create 0', 'commit 0->1', 'commit 1->2']);
     await h.close();
   });
 
@@ -472,26 +473,28 @@ describe('storage', () => {
     const { ask, hash, h } = await withMap({ storage, limits: { maxHistory: 2 } });
     for (let i = 0; i < 3; i++) await ask(req.event(hash, { type: 'Set', value: ['a', String(i)] }));
     await h.idle();
-    // The second and third events queued while the first was stored: one append for both (group commit).
-    expect(storage.calls).toEqual(['create 0', 'append 0->1', 'append 1->2', 'append 2->3', 'trim 1']);
+    // The second and third events queued while the first was stored: one commit for both (group commit),
+    // which says that entries up to 1 may be forgotten (maxHistory 2: entries 1->2 and 2->3 stay).
+    expect(storage.calls).toEqual(['create 0', 'commit 0->1', 'commit 1->2', 'commit 2->3', 'floor 1']);
+    expect((await storage.load(hash, Buffer.from(hash).toString('hex')))!.history.map((d) => d.uptoUpdateId)).toEqual([2n, 3n]);
   });
 
-  it('stores a burst of events of one map in one append (group commit), never after a read that follows', async () => {
+  it('stores a burst of events of one map in one commit (group commit), never after a read that follows', async () => {
     const storage = new RecordingStorage();
     const { ask, hash, h } = await withMap({ storage });
     for (let i = 0; i < 20; i++) await ask(req.event(hash, { type: 'Set', value: ['a', String(i)] }));
     expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 20n });
     // Every update is stored, one entry each, before the read answered...
-    expect(storage.calls).toEqual(['create 0', ...Array.from({ length: 20 }, (_, i) => `append ${i}->${i + 1}`)]);
+    expect(storage.calls).toEqual(['create 0', ...Array.from({ length: 20 }, (_, i) => `commit ${i}->${i + 1}`)]);
     // ...in far fewer writes than events.
-    expect(storage.appendCalls).toBeLessThanOrEqual(3);
+    expect(storage.commitCalls).toBeLessThanOrEqual(3);
     await h.close();
   });
 
   it('withdraws a map whose changes could not be stored, rather than serving unstored changes', async () => {
     const storage = new RecordingStorage();
     const { ask, hash, h } = await withMap({ storage });
-    storage.failAppend = true;
+    storage.failCommit = true;
     await ask(req.event(hash, { type: 'Set', value: ['a', 'lost'] }));
     expect(await ask(req.getUpdateId(hash))).toBeNull();
     expect(await ask(req.getDiff(hash, 0n, 1n))).toBeNull();

@@ -3,17 +3,18 @@
 // GetUpdateId while it loads. Ordering and answers are asserted, never
 // timings (bench/suites/heavy-maps.ts measures those).
 import { encodeInitData, encodeDiffEntries, kinds, StateMap } from '@syncstate/core';
+import { answer, kvHandler, payload, req } from '@syncstate/testkit/fixtures';
 import { describe, expect, it } from 'vitest';
 import type { KvEvent } from '../examples/ts-server.js';
-import { MemoryStorage } from '../src/registry/storage.js';
-import { answer, kvHandler, payload, req } from './helpers/fixtures.js';
+import { MemoryStorage, storedMapOf, type StoredMap } from '@syncstate/storage';
 
 const PASSWORD = 'heavy';
 const BIG = 100_000;
 
-async function bigMap(n: number, prefix = 'key'): Promise<StateMap<string, string>> {
+async function bigMap(n: number, prefix = 'key', master = false): Promise<StateMap<string, string>> {
   const map = new StateMap({ key: kinds.string, value: kinds.string });
   for (let i = 0; i < n; i++) map.push(`${prefix}-${i}`, `value-${i}`);
+  map.setMaster(master);
   await map.freeze();
   return map;
 }
@@ -103,31 +104,18 @@ describe('a stored map that is still loading', () => {
     loads = 0;
     release: () => void = () => {};
     readonly #gate = new Promise<void>((resolve) => (this.release = resolve));
-    override async load(hash: Uint8Array, hex: string): Promise<StateMap<string, string> | undefined> {
+    override async load(hash: Uint8Array, hex: string): Promise<StoredMap<string, string> | undefined> {
       this.loads++;
       await this.#gate;
       return super.load(hash, hex);
     }
-    async peek(hash: Uint8Array, hex: string): Promise<{ updateId: bigint } | undefined> {
-      const map = await super.load(hash, hex);
-      return map === undefined ? undefined : { updateId: map.getUpdateId() };
-    }
   }
 
   it('answers GetUpdateId from the storage at once; events and diffs wait for the load, and reads after events see them', async () => {
-    const map = await bigMap(10);
-    const master = StateMap.restore({
-      key: kinds.string,
-      value: kinds.string,
-      hash: map.hash()!,
-      entries: [...map.entries()],
-      updateId: 0n,
-      history: map.historyEntries(),
-      isMaster: true,
-    });
+    const master = await bigMap(10, 'key', true);
     master.set('key-1', 'stored');
     const storage = new SlowStorage();
-    await storage.create(master.hash()!, Buffer.from(master.hash()!).toString('hex'), master);
+    await storage.create(master.hash()!, Buffer.from(master.hash()!).toString('hex'), await storedMapOf(master));
     const h = kvHandler(PASSWORD, { storage });
     const ask = async (request: Parameters<typeof payload>[1]) => answer(await h.respond(payload(PASSWORD, request)));
     const hash = master.hash()!;

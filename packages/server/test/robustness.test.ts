@@ -6,12 +6,12 @@
 import fc from 'fast-check';
 import { decodeResponse } from '@syncstate/codec';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate } from '../src/index.js';
-import { attackArb, outcomes, payloadArb, runAttacks, tally, type Target } from './helpers/battery.js';
-import { hashOf, kvHandler, req } from './helpers/fixtures.js';
-import { startRustServer } from './helpers/rust.js';
-import { describeBattery } from './helpers/transport-suite.js';
-import { request, silentTcp } from './helpers/wire.js';
+import { createSelfSignedCertificate } from '@syncstate/server';
+import { attackArb, outcomes, payloadArb, runAttacks, tally, type Target } from '@syncstate/testkit/battery';
+import { hashOf, kvHandler, req } from '@syncstate/testkit/fixtures';
+import { startRustServer } from '@syncstate/testkit/rust';
+import { describeBattery } from '@syncstate/testkit/transport-suite';
+import { request, silentTcp } from '@syncstate/testkit/wire';
 
 const PASSWORD = 'battery';
 const SEED = 20_240_601;

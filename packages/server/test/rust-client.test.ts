@@ -4,14 +4,17 @@ import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import { decodeRequestWrapper, decode, type Request } from '@syncstate/codec';
 import { decodeInitData, kinds } from '@syncstate/core';
+import { createSelfSignedCertificate, createServer, type SyncStateServer } from '@syncstate/server';
+import { hashOf, kvHandler, memoryLogger, payload, req } from '@syncstate/testkit/fixtures';
+import { RustClient } from '@syncstate/testkit/rust';
+import { fixturesDir } from '@syncstate/testkit/rust-fixtures';
+import { rustClientScenarios } from '@syncstate/testkit/rust-client-scenarios';
+import { request } from '@syncstate/testkit/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../examples/ts-server.js';
-import { createSelfSignedCertificate, createServer, type SyncStateServer } from '../src/index.js';
+// serveConnection is an internal (the stream layer under every transport): imported from src on purpose.
 import { serveConnection } from '../src/transport/stream.js';
-import { hashOf, kvHandler, memoryLogger, payload, req, streamOptions } from './helpers/fixtures.js';
-import { RustClient } from './helpers/rust.js';
-import { rustClientScenarios } from './helpers/rust-client-scenarios.js';
-import { request } from './helpers/wire.js';
+import { streamOptions } from './helpers/stream-options.js';
 
 const PASSWORD = 'correct horse';
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -246,7 +249,7 @@ describe('README', () => {
   };
 
   it('shows the Rust functions the fixture client runs, verbatim', () => {
-    const source = readFileSync(new URL('../../../fixtures/src/client.rs', import.meta.url), 'utf8');
+    const source = readFileSync(`${fixturesDir}src/client.rs`, 'utf8');
     const exercised = /\/\/ README:begin\n([\s\S]*?)\/\/ README:end/.exec(source)![1]!;
     expect(block('fixtures/src/client.rs')).toBe(exercised);
   });

@@ -4,11 +4,11 @@
 // defect list in the README is out of date.
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
+import { hashOf, req } from '@syncstate/testkit/fixtures';
+import { type RustServer, startRustServer } from '@syncstate/testkit/rust';
+import { closedWithin, frameRequest, rawTls, request, silentTcp } from '@syncstate/testkit/wire';
 import { startKvServer, type KvEvent } from '../examples/ts-server.js';
-import { createSelfSignedCertificate, type SyncStateServer } from '../src/index.js';
-import { hashOf, req } from './helpers/fixtures.js';
-import { type RustServer, startRustServer } from './helpers/rust.js';
-import { closedWithin, frameRequest, rawTls, request, silentTcp } from './helpers/wire.js';
 
 const PASSWORD = 'pw';
 const MiB = 1024 * 1024;

@@ -2,11 +2,11 @@
 // (the transport suite, shared with @syncstate/transport-rustls), logging, options.
 import { kinds } from '@syncstate/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createSelfSignedCertificate, createServer, type ServerLimits } from '@syncstate/server';
+import { hashOf, memoryLogger, req } from '@syncstate/testkit/fixtures';
+import { describeTransport } from '@syncstate/testkit/transport-suite';
+import { request } from '@syncstate/testkit/wire';
 import { kvEvent, startKvServer, type KvEvent } from '../examples/ts-server.js';
-import { createSelfSignedCertificate, createServer, type ServerLimits } from '../src/index.js';
-import { hashOf, memoryLogger, req } from './helpers/fixtures.js';
-import { describeTransport } from './helpers/transport-suite.js';
-import { request } from './helpers/wire.js';
 
 const PASSWORD = 'pw';
 let cert: string;

@@ -9,7 +9,8 @@
 // on it.
 
 import { encode } from '@syncstate/codec';
-import { type Diff, encodeDiffEntries, inSlices, type Kind, type Pace, type StateMap } from '@syncstate/core';
+import { type Diff, encodeDiffEntries, inSlices, type Kind, type Pace } from '@syncstate/core';
+import type { StoredMap } from '@syncstate/storage';
 import type { GroupCommit } from './batch.js';
 import { encodePairBlobs, PART_BYTES, PARTS_MIN_PAIRS } from './parts.js';
 import { PARTS_TABLE } from './schema.js';
@@ -35,15 +36,16 @@ export interface Created {
   nextSeq: bigint;
 }
 
-/** Resolves once the map is durable and complete; on failure nothing of it is served. The map must not change meanwhile. */
-export async function createMap<K, V>(c: WriteContext<K, V>, hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Promise<Created> {
-  const updateId = c.checkId(map.getUpdateId());
-  if (map.size < PARTS_MIN_PAIRS) return createSmall(c, hash, map, updateId);
+/** Resolves once the map is durable and complete; on failure nothing of it is served. */
+export async function createMap<K, V>(c: WriteContext<K, V>, hash: Uint8Array, hashHex: string, map: StoredMap<K, V>): Promise<Created> {
+  const updateId = c.checkId(map.updateId);
+  const size = map.keys.length;
+  if (size < PARTS_MIN_PAIRS) return createSmall(c, hash, map, updateId);
 
-  const { keys, values } = await columns(map, c.pace);
+  const { keys, values } = map;
   const parts = await encodePairBlobs(keys, values, c.key, c.value, c.pace);
   const rows: Array<{ from: bigint; upto: bigint; pairs: Uint8Array }> = [];
-  for (const entry of await map.historyEntriesAsync(undefined, { pace: c.pace })) {
+  for (const entry of map.history) {
     // Empty pairs: the entry is the parts' pairs (see schema.ts).
     const pairs = (await holdsExactly(entry, keys, values, c.pace))
       ? new Uint8Array(0)
@@ -79,7 +81,7 @@ export async function createMap<K, V>(c: WriteContext<K, V>, hash: Uint8Array, h
     }
     // The maps row last: from this commit on the map exists.
     await run(() => {
-      c.sql.insertMap(id, hash, updateId, map.isMaster, map.size);
+      c.sql.insertMap(id, hash, updateId, size);
       c.sql.created(id);
       return undefined;
     });
@@ -88,39 +90,26 @@ export async function createMap<K, V>(c: WriteContext<K, V>, hash: Uint8Array, h
     if (begun) await Promise.resolve().then(() => run(() => void c.sql.dropUnfinished(id))).catch(() => undefined);
     throw err;
   }
-  return { id, inParts: map.size, nextSeq: BigInt(rows.length) };
+  return { id, inParts: size, nextSeq: BigInt(rows.length) };
 }
 
-async function createSmall<K, V>(c: WriteContext<K, V>, hash: Uint8Array, map: StateMap<K, V>, updateId: bigint): Promise<Created> {
+async function createSmall<K, V>(c: WriteContext<K, V>, hash: Uint8Array, map: StoredMap<K, V>, updateId: bigint): Promise<Created> {
   let created: Created | undefined;
   const id = c.nextId();
+  const { keys, values } = map;
   await c.commits.run(() => {
-    c.sql.insertMap(id, hash, updateId, map.isMaster, map.size);
-    let slot = 0;
-    for (const [k, v] of map.entries()) c.sql.insertPair(id, encode(c.key.schema, k), slot++, encode(c.value.schema, v));
+    c.sql.insertMap(id, hash, updateId, keys.length);
+    for (let slot = 0; slot < keys.length; slot++) {
+      c.sql.insertPair(id, encode(c.key.schema, keys[slot]!), slot, encode(c.value.schema, values[slot]!));
+    }
     let seq = 0n;
-    for (const entry of map.historyEntries()) {
+    for (const entry of map.history) {
       const pairs = encodeDiffEntries(entry, c.key, c.value);
       c.sql.insertHistory(id, seq++, c.checkId(entry.fromUpdateId), c.checkId(entry.uptoUpdateId), pairs);
     }
     return () => (created = { id, inParts: 0, nextSeq: seq });
   });
   return created!;
-}
-
-/** The map's pairs as two columns, in push order. */
-async function columns<K, V>(map: StateMap<K, V>, pace: Pace): Promise<{ keys: K[]; values: V[] }> {
-  const keys = new Array<K>(map.size);
-  const values = new Array<V>(map.size);
-  const pairs = map.entries();
-  await inSlices(map.size, pace, (a, b) => {
-    for (let i = a; i < b; i++) {
-      const [k, v] = pairs.next().value as [K, V];
-      keys[i] = k;
-      values[i] = v;
-    }
-  });
-  return { keys, values };
 }
 
 /** Whether the entry lists exactly these pairs, in this order (the full diff of freeze, no change since). */

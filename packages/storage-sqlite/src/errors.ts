@@ -1,32 +1,10 @@
 // Typed errors of the SQLite storage. Every failure that reaches the server
-// (and from there its log) is a StorageError with a `code`; SQLite's own
-// error, when there is one, is the `cause`.
+// (and from there its log) is a StorageError (@syncstate/storage) with a
+// `code`; SQLite's own error, when there is one, is the `cause`.
 
-export type StorageErrorCode =
-  | 'not-sqlite'
-  | 'foreign-database'
-  | 'corrupt'
-  | 'newer-schema'
-  | 'kind-mismatch'
-  | 'read-only'
-  | 'disk-full'
-  | 'locked'
-  | 'io'
-  | 'closed'
-  | 'unknown-map'
-  | 'duplicate-map'
-  | 'update-id-range'
-  | 'sqlite';
+import { StorageError } from '@syncstate/storage';
 
-export class StorageError extends Error {
-  override name = 'StorageError';
-  readonly code: StorageErrorCode;
-
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export { StorageError };
 
 /** The file is not ours: not SQLite at all, or SQLite written by something else. It is never modified. */
 export class ForeignFileError extends StorageError {

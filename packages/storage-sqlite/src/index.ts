@@ -1,6 +1,7 @@
-// @syncstate/storage-sqlite: durable maps for @syncstate/server. Maps, their
-// update ids and history live in an embedded SQLite database (WAL,
-// synchronous=FULL), so a crash or restart loses nothing a client has seen.
+// @syncstate/storage-sqlite: durable maps for a syncstate server, following
+// @syncstate/storage's contract. Maps, their update ids and history live in
+// an embedded SQLite database (WAL, synchronous=FULL), so a crash or restart
+// loses nothing a client has seen.
 
 export { SqliteStorage, openSqliteStorage } from './storage.js';
 export type { SqliteStorageOptions } from './storage.js';
@@ -12,5 +13,5 @@ export {
   StorageFullError,
   StorageReadOnlyError,
 } from './errors.js';
-export type { StorageErrorCode } from './errors.js';
+export type { StorageErrorCode } from '@syncstate/storage';
 export { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';

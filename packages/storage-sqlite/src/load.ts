@@ -1,15 +1,16 @@
-// Reading a stored map back, in slices: its parts (big maps), its pair rows
-// (every pair of a small map; the changed ones of a big map), its history,
-// then StateMap.restoreAsync. Rows are read page by page, so other maps'
-// reads and writes run between the pages of a big map.
+// Reading a stored map back as the contract's record (StoredMap), in slices:
+// its parts (big maps), its pair rows (every pair of a small map; the changed
+// ones of a big map) and its history. Rows are read page by page, so other
+// maps' reads and writes run between the pages of a big map.
 
 import { decode } from '@syncstate/codec';
-import { decodePairsSliced, Diff, inSlices, type Kind, type Pace, StateMap } from '@syncstate/core';
+import { decodePairsSliced, Diff, inSlices, type Kind, type Pace } from '@syncstate/core';
+import type { StoredMap } from '@syncstate/storage';
 import type { MapRow, Statements } from './statements.js';
 
 /** What the storage keeps of a map it read. */
 export interface LoadedMap<K, V> {
-  map: StateMap<K, V>;
+  stored: StoredMap<K, V>;
   /** Pairs held in parts (0: a map of rows only). */
   inParts: number;
   /** seq of the next history row. */
@@ -100,23 +101,9 @@ export async function readMap<K, V>(c: ReadContext<K, V>, row: MapRow): Promise<
   }
   if (filled !== count) throw new Error(`${filled} pairs stored, ${count} expected`);
 
-  const map = await StateMap.restoreAsync(
-    {
-      key: c.key,
-      value: c.value,
-      hash: plain(row.hash),
-      entries: zip(keys, current),
-      updateId: row.update_id,
-      history,
-      isMaster: row.is_master === 1n,
-    },
-    { pace: c.pace },
-  );
-  return { map, inParts, nextSeq };
-}
-
-function* zip<K, V>(keys: readonly K[], values: readonly V[]): Generator<[K, V]> {
-  for (let i = 0; i < keys.length; i++) yield [keys[i]!, values[i]!];
+  if (row.is_master !== 1n) throw new Error('the map is not a master map');
+  const stored = { hash: plain(row.hash).slice(), keys, values: current, updateId: row.update_id, history };
+  return { stored, inParts, nextSeq };
 }
 
 /** better-sqlite3 returns Buffers; decoded byte values should be plain Uint8Arrays like the ones clients send. */

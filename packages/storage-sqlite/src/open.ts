@@ -95,8 +95,12 @@ function checkHeader(path: string, readOnly: boolean): void {
     throw new StorageError('io', `cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (size === 0) {
-    if (readOnly) throw new ForeignFileError('foreign-database', `${path} is empty: no maps to serve`);
-    return;
+    // SQLite would take it as a new database and hand out update ids again;
+    // a file we create is never empty (the schema is written at once).
+    throw new CorruptDatabaseError(
+      `${path} exists but is empty (0 bytes): whatever maps it held are gone, and it is not recreated silently ` +
+        '(update ids would be handed out again); restore it from a backup, or delete it to start with no maps',
+    );
   }
   const head = Buffer.alloc(MAGIC.length);
   const fd = openSync(path, 'r');

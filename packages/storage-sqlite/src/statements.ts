@@ -134,8 +134,9 @@ export class Statements {
     return this.#history.all(mapId, fromSeq, limit);
   }
 
-  insertMap(id: number, hash: Uint8Array, updateId: bigint, isMaster: boolean, pairCount: number): void {
-    this.#insertMap.run(id, hash, updateId, isMaster ? 1 : 0, pairCount);
+  /** Every stored map is a server's master map (is_master 1; the column predates the storage contract). */
+  insertMap(id: number, hash: Uint8Array, updateId: bigint, pairCount: number): void {
+    this.#insertMap.run(id, hash, updateId, 1, pairCount);
   }
 
   insertPair(mapId: number, key: Uint8Array, slot: number, value: Uint8Array): void {

@@ -1,26 +1,21 @@
-// SqliteStorage: the server's MapStorage on an embedded SQLite database.
+// SqliteStorage: @syncstate/storage's contract on an embedded SQLite database.
 //
 // - create: a small map's row, every pair (in push order) and every history
 //   entry, in one transaction; a big map in parts, over several
 //   transactions, served only once complete (create.ts).
-// - append: the history entries the map gained since the last stored id,
-//   one row each, the new values of the keys they touch and the map's update
-//   id, in one transaction. Entries are read from the map itself (its
-//   historyEntries) rather than from the registry's merged `changes`, so a
-//   restored map answers every getDiff exactly as before; the merged changes
-//   are stored only when the map's history cannot account for the ids.
-// - trim: the oldest history rows are deleted with the next write (or within
-//   TRIM_DELAY_MS); until then a restart restores a few more entries, which
-//   answer exactly as the trimmed ones would under the server's maxHistory.
-// - load: rebuilds the map with StateMap.restoreAsync, reading and decoding
-//   in slices (load.ts); concurrent loads of one map share the work.
+// - commit: one row per history entry, the new values of the changed keys
+//   and the map's update id, in one transaction.
+// - the history floor: the oldest history rows are deleted with the next
+//   write (or within TRIM_DELAY_MS), as the contract allows.
+// - load: reads and decodes the map's record in slices (load.ts);
+//   concurrent loads of one map share the work.
 // Writes of one event-loop turn share a transaction and its fsync (batch.ts).
 // Work on big maps yields to the event loop every SLICE_MS, so requests
 // for other maps are served meanwhile.
 
 import { encode, toHex } from '@syncstate/codec';
-import { type Diff, encodeDiffEntries, type Kind, type Pace, type StateMap, timeSlices } from '@syncstate/core';
-import type { MapStorage } from '@syncstate/server';
+import { type Diff, encodeDiffEntries, type Kind, type Pace, timeSlices } from '@syncstate/core';
+import { checkCommit, type MapCommit, type MapStorage, type StoredMap } from '@syncstate/storage';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from './batch.js';
 import { createMap } from './create.js';
@@ -54,13 +49,13 @@ export interface SqliteStorageOptions<K, V> {
   check?: boolean;
 }
 
-/** What the storage knows of a map it holds. */
-interface Held<K, V> {
+/** What the storage knows of a map it created or loaded. */
+interface Held {
   readonly id: number;
-  readonly map: StateMap<K, V>;
+  readonly pairCount: number;
   /** Pairs held in parts (a big map: its changed values are rows over them); 0 for a map of rows. */
   readonly inParts: number;
-  /** Update id of the last stored change. */
+  /** The stored update id. */
   storedUpto: bigint;
   /** seq of the next history row. */
   nextSeq: bigint;
@@ -72,6 +67,8 @@ const SLICE_MS = 5;
 const MAX_ID = (1n << 63n) - 1n;
 
 export class SqliteStorage<K, V> implements MapStorage<K, V> {
+  /** A resolved write is in the WAL (and synced with synchronous 'full'): it survives a SIGKILL. */
+  readonly durable = true;
   readonly path: string;
   readonly readOnly: boolean;
   /** Why a `readOnly: 'auto'` storage is read-only (the error opening it read-write gave). */
@@ -81,10 +78,10 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
   readonly #db: Database.Database;
   readonly #sql: Statements;
   readonly #commits: GroupCommit;
-  readonly #held = new Map<string, Held<K, V>>();
-  readonly #loading = new Map<string, Promise<StateMap<K, V> | undefined>>();
+  readonly #held = new Map<string, Held>();
+  readonly #loading = new Map<string, Promise<StoredMap<K, V> | undefined>>();
   readonly #creating = new Set<string>();
-  readonly #trims = new Map<Held<K, V>, bigint>();
+  readonly #trims = new Map<Held, bigint>();
   #trimTimer: NodeJS.Timeout | undefined;
   /** The id of the next map created (ids are given here: a big map's rows use it before its maps row exists). */
   #nextId: number;
@@ -129,14 +126,12 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     return this.#sql.hashes().map((h) => toHex(h));
   }
 
-  load(hash: Uint8Array, hashHex: string): Promise<StateMap<K, V> | undefined> {
+  load(hash: Uint8Array, hashHex: string): Promise<StoredMap<K, V> | undefined> {
     try {
       this.#open();
     } catch (err) {
       return Promise.reject(err);
     }
-    const held = this.#held.get(hashHex);
-    if (held !== undefined) return Promise.resolve(held.map);
     let loading = this.#loading.get(hashHex);
     if (loading === undefined) {
       loading = this.#load(hash, hashHex).finally(() => this.#loading.delete(hashHex));
@@ -150,7 +145,7 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     try {
       this.#open();
       const held = this.#held.get(hashHex);
-      if (held !== undefined) return Promise.resolve({ updateId: held.map.getUpdateId() });
+      if (held !== undefined) return Promise.resolve({ updateId: held.storedUpto });
       const row = this.#sql.findMap(hash);
       return Promise.resolve(row === undefined ? undefined : { updateId: row.update_id });
     } catch (err) {
@@ -158,10 +153,10 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     }
   }
 
-  create(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Promise<void> {
+  create(hash: Uint8Array, hashHex: string, map: StoredMap<K, V>): Promise<void> {
     const refused = this.#refuseWrites();
     if (refused !== undefined) return refused;
-    if (this.#held.has(hashHex) || this.#creating.has(hashHex)) {
+    if (this.#held.has(hashHex) || this.#creating.has(hashHex) || this.#sql.findMap(hash) !== undefined) {
       return Promise.reject(new StorageError('duplicate-map', `map ${hashHex} is stored already`));
     }
     this.#creating.add(hashHex);
@@ -170,24 +165,31 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     const context = { sql: this.#sql, commits: this.#commits, key: this.#key, value: this.#value, pace: this.#pace(), open, checkId, nextId };
     return createMap(context, hash, hashHex, map)
       .then(({ id, inParts, nextSeq }) => {
-        this.#held.set(hashHex, { id, map, inParts, storedUpto: map.getUpdateId(), nextSeq });
+        this.#held.set(hashHex, { id, pairCount: map.keys.length, inParts, storedUpto: map.updateId, nextSeq });
       })
       .finally(() => this.#creating.delete(hashHex));
   }
 
-  append(_hash: Uint8Array, hashHex: string, changes: readonly Diff<K, V>[]): Promise<void> {
+  commit(_hash: Uint8Array, hashHex: string, commit: MapCommit<K, V>): Promise<void> {
     const refused = this.#refuseWrites();
     if (refused !== undefined) return refused;
     const held = this.#held.get(hashHex);
     if (held === undefined) {
       return Promise.reject(new StorageError('unknown-map', `map ${hashHex} was neither created nor loaded by this storage`));
     }
-    return this.#commits.run(() => this.#append(held, changes));
+    try {
+      checkCommit(hashHex, held.storedUpto, held.pairCount, commit);
+      checkId(commit.updateId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#commits.run(() => this.#commit(held, commit)).then(() => {
+      if (commit.floor !== undefined) this.#trim(held, commit.floor);
+    });
   }
 
-  trim(_hash: Uint8Array, hashHex: string, upto: bigint): Promise<void> {
-    const held = this.#held.get(hashHex);
-    if (this.readOnly || this.#closed !== undefined || held === undefined) return Promise.resolve();
+  /** Deletes history rows at or below `upto` with the next write, or within TRIM_DELAY_MS. */
+  #trim(held: Held, upto: bigint): void {
     const before = this.#trims.get(held);
     if (before === undefined || upto > before) this.#trims.set(held, upto);
     if (this.#trimTimer === undefined) {
@@ -197,7 +199,6 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
       }, TRIM_DELAY_MS);
       this.#trimTimer.unref();
     }
-    return Promise.resolve();
   }
 
   /** Stores what is pending, then closes the file. Idempotent. */
@@ -217,7 +218,7 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     return this.#closed;
   }
 
-  async #load(hash: Uint8Array, hashHex: string): Promise<StateMap<K, V> | undefined> {
+  async #load(hash: Uint8Array, hashHex: string): Promise<StoredMap<K, V> | undefined> {
     const doing = `loading map ${hashHex}`;
     let loaded;
     let row;
@@ -231,35 +232,21 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
       if (mapped instanceof StorageError) throw mapped;
       throw new CorruptDatabaseError(`map ${hashHex} in ${this.path} does not read back: ${(err as Error).message}`, { cause: err });
     }
-    const { map, inParts, nextSeq } = loaded;
-    this.#held.set(hashHex, { id: Number(row.id), map, inParts, storedUpto: row.update_id, nextSeq });
-    return map;
+    const { stored, inParts, nextSeq } = loaded;
+    this.#held.set(hashHex, { id: Number(row.id), pairCount: stored.keys.length, inParts, storedUpto: row.update_id, nextSeq });
+    return stored;
   }
 
-  #append(held: Held<K, V>, changes: readonly Diff<K, V>[]): (() => void) | undefined {
-    const map = held.map;
-    const upto = checkId(map.getUpdateId());
-    if (upto === held.storedUpto) return undefined;
-    let entries = map.historyEntries(held.storedUpto);
-    let values: Iterable<readonly [K, V]>;
-    if (contiguous(entries, held.storedUpto, upto)) {
-      values = lastWrites(entries, this.#key);
-    } else {
-      // The map moved without history entries (a jump, or its history was cut):
-      // store the registry's changes and every current value.
-      entries = [...changes];
-      values = map.entries();
-    }
+  #commit(held: Held, commit: MapCommit<K, V>): (() => void) | undefined {
+    const upto = commit.updateId;
     let seq = held.nextSeq;
-    for (const entry of entries) this.#insertEntry(held.id, seq++, entry);
-    for (const [k, v] of values) {
+    for (const entry of commit.entries) this.#insertEntry(held.id, seq++, entry);
+    for (const { slot, key, value } of commit.changed) {
       if (held.inParts > 0) {
         // A big map: a changed value is a row over its part's.
-        const slot = map.indexOf(k);
-        if (slot < 0) throw new StorageError('unknown-map', `key missing from the stored map`);
-        this.#sql.upsertPair(held.id, this.#encodeKey(k), slot, this.#encodeValue(v));
-      } else if (this.#sql.updatePair(held.id, this.#encodeKey(k), this.#encodeValue(v)) !== 1) {
-        throw new StorageError('unknown-map', `key missing from the stored map`);
+        this.#sql.upsertPair(held.id, this.#encodeKey(key), slot, this.#encodeValue(value));
+      } else if (this.#sql.updatePair(held.id, this.#encodeKey(key), this.#encodeValue(value)) !== 1) {
+        throw new StorageError('out-of-order', `commit names a key that is not in the stored map`);
       }
     }
     this.#sql.setUpdateId(held.id, upto);
@@ -323,27 +310,6 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
 /** Shorthand for `new SqliteStorage(options)`. */
 export function openSqliteStorage<K, V>(options: SqliteStorageOptions<K, V>): SqliteStorage<K, V> {
   return new SqliteStorage(options);
-}
-
-/** Whether `entries` lead one after the other from `from` to `upto`. */
-function contiguous<K, V>(entries: readonly Diff<K, V>[], from: bigint, upto: bigint): boolean {
-  let at = from;
-  for (const e of entries) {
-    if (e.fromUpdateId !== at) return false;
-    at = e.uptoUpdateId;
-  }
-  return entries.length > 0 && at === upto;
-}
-
-/** The last value written to each key by `entries`. */
-function lastWrites<K, V>(entries: readonly Diff<K, V>[], key: Kind<K>): Array<readonly [K, V]> {
-  const last = new Map<string | number, readonly [K, V]>();
-  for (const e of entries) {
-    const keys = e.keys;
-    const values = e.values;
-    for (let i = 0; i < keys.length; i++) last.set(key.id(keys[i]!), [keys[i]!, values[i]!]);
-  }
-  return [...last.values()];
 }
 
 function checkId(id: bigint): bigint {

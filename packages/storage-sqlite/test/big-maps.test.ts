@@ -11,7 +11,7 @@ import { Diff, encodeDiffEntries, kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
 import { CorruptDatabaseError, SqliteStorage, StorageError } from '@syncstate/storage-sqlite';
 import { startChildServer } from './helpers/process.js';
-import { eventBytes, hex, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, eventBytes, hex, loadMap, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -43,10 +43,6 @@ function answers(map: StateMap<string, string>): string[] {
   return out;
 }
 
-async function append(storage: SqliteStorage<string, string>, map: StateMap<string, string>, from: bigint): Promise<void> {
-  await storage.append(map.hash()!, hex(map.hash()!), [map.getDiff(from, map.getUpdateId())]);
-}
-
 function rows(path: string, sql: string): unknown[] {
   const db = new Database(path, { readonly: true });
   try {
@@ -62,13 +58,13 @@ describe('a big map', () => {
     let storage = open(path);
     const map = await masterMap(bigPairs());
     const hash = map.hash()!;
-    await storage.create(hash, hex(hash), map);
+    await createMap(storage, map);
     for (let i = 0; i < 12; i++) {
       const from = map.getUpdateId();
       if (i % 4 === 0) map.beginModification().set(`key-${i}`, `batch-${i}`).set('key-19999', `last-${i}`).commit();
       else if (i % 4 === 1) map.beginModification().commit(); // an empty commit
       else map.set(`key-${(i * 997) % 20_000}`, `set-${i}`);
-      await append(storage, map, from);
+      await commitMap(storage, map, from);
     }
     const before = answers(map);
     await storage.close();
@@ -80,16 +76,16 @@ describe('a big map', () => {
     storage = open(path);
     expect(storage.hashes()).toEqual([hex(hash)]);
     expect(await storage.peek(hash, hex(hash))).toEqual({ updateId: map.getUpdateId() });
-    const back = (await storage.load(hash, hex(hash)))!;
+    const back = (await loadMap(storage, hash))!;
     expect(answers(back)).toEqual(before);
     // It goes on: a key changed before changes again (its row is updated), and a new one.
     const from = back.getUpdateId();
     back.beginModification().set('key-0', 'again').set('key-5', 'new').commit();
-    await append(storage, back, from);
+    await commitMap(storage, back, from);
     const after = answers(back);
     await storage.close();
     storage = open(path);
-    expect(answers((await storage.load(hash, hex(hash)))!)).toEqual(after);
+    expect(answers((await loadMap(storage, hash))!)).toEqual(after);
     await storage.close();
   });
 
@@ -98,18 +94,17 @@ describe('a big map', () => {
     let storage = open(path);
     const map = await masterMap(bigPairs());
     const hash = map.hash()!;
-    await storage.create(hash, hex(hash), map);
+    await createMap(storage, map);
     for (let i = 1; i <= 20; i++) {
       map.set(`key-${i}`, `v${i}`);
-      await append(storage, map, BigInt(i - 1));
+      await commitMap(storage, map, BigInt(i - 1), i === 20 ? 15n : undefined);
     }
     map.trimHistory(15n);
-    await storage.trim(hash, hex(hash), 15n);
     const before = answers(map);
     await storage.close();
     expect(rows(path, 'SELECT upto_id FROM history ORDER BY seq')).toEqual([16, 17, 18, 19, 20]);
     storage = open(path);
-    expect(answers((await storage.load(hash, hex(hash)))!)).toEqual(before);
+    expect(answers((await loadMap(storage, hash))!)).toEqual(before);
     await storage.close();
   });
 
@@ -117,19 +112,20 @@ describe('a big map', () => {
     const path = dbPath();
     let storage = open(path);
     const big = await masterMap(bigPairs(60_000));
-    await storage.create(big.hash()!, hex(big.hash()!), big);
+    await createMap(storage, big);
     await storage.close();
 
     storage = open(path);
     const order: string[] = [];
-    const first = storage.load(big.hash()!, hex(big.hash()!)).then((m) => (order.push('big'), m));
-    const second = storage.load(big.hash()!, hex(big.hash()!));
+    const hash = big.hash()!;
+    const first = storage.load(hash, hex(hash)).then((m) => (order.push('big'), m));
+    const second = storage.load(hash, hex(hash));
     const small = await masterMap([['s', '1']]);
-    await storage.create(small.hash()!, hex(small.hash()!), small);
+    await createMap(storage, small);
     small.set('s', '2');
-    await append(storage, small, 0n);
+    await commitMap(storage, small, 0n);
     order.push('small');
-    expect(await first).toBe(await second);
+    expect(await first).toBe(await second); // one read for both
     expect(order).toEqual(['small', 'big']);
     await storage.close();
   });
@@ -138,13 +134,13 @@ describe('a big map', () => {
     const path = dbPath();
     let storage = open(path);
     const map = await masterMap(bigPairs());
-    await storage.create(map.hash()!, hex(map.hash()!), map);
+    await createMap(storage, map);
     await storage.close();
     const db = new Database(path);
     db.prepare('UPDATE parts SET pairs = ? WHERE part = 1').run(Buffer.from([0xfc, 1, 2]));
     db.close();
     storage = open(path);
-    await expect(storage.load(map.hash()!, hex(map.hash()!))).rejects.toThrow(CorruptDatabaseError);
+    await expect(loadMap(storage, map.hash()!)).rejects.toThrow(CorruptDatabaseError);
     await storage.close();
   });
 
@@ -169,7 +165,7 @@ describe('a big map', () => {
     })();
     db.close();
     const reopened = open(path);
-    expect(answers((await reopened.load(map.hash()!, hex(map.hash()!)))!)).toEqual(answers(map));
+    expect(answers((await loadMap(reopened, map.hash()!))!)).toEqual(answers(map));
     await reopened.close();
   });
 });
@@ -179,9 +175,9 @@ describe('a big map whose creation was cut short', () => {
     const path = dbPath();
     let storage = open(path);
     const kept = await masterMap([['k', 'v']]);
-    await storage.create(kept.hash()!, hex(kept.hash()!), kept);
+    await createMap(storage, kept);
     const map = await masterMap(bigPairs(100_000));
-    const creating = storage.create(map.hash()!, hex(map.hash()!), map).then(
+    const creating = createMap(storage, map).then(
       () => 'stored',
       (err: unknown) => err,
     );
@@ -193,11 +189,11 @@ describe('a big map whose creation was cut short', () => {
     storage = open(path);
     if (outcome === 'stored') {
       // The close came after the last commit: the map is whole.
-      expect(answers((await storage.load(map.hash()!, hex(map.hash()!)))!)).toEqual(answers(map));
+      expect(answers((await loadMap(storage, map.hash()!))!)).toEqual(answers(map));
     } else {
       expect(outcome).toBeInstanceOf(StorageError);
       expect(storage.hashes()).toEqual([hex(kept.hash()!)]);
-      expect(await storage.load(map.hash()!, hex(map.hash()!))).toBeUndefined();
+      expect(await loadMap(storage, map.hash()!)).toBeUndefined();
       await storage.close();
       expect(rows(path, 'SELECT count(*) FROM parts')).toEqual([0]);
       expect(rows(path, 'SELECT DISTINCT map_id FROM history')).toEqual([1]);
@@ -210,7 +206,7 @@ describe('a big map whose creation was cut short', () => {
     const path = dbPath();
     let storage = open(path);
     const kept = await masterMap(bigPairs(5000, '-kept'));
-    await storage.create(kept.hash()!, hex(kept.hash()!), kept);
+    await createMap(storage, kept);
     await storage.close();
     // What create.ts writes before its last transaction: the record, parts and history, no maps row.
     const db = new Database(path);
@@ -225,15 +221,15 @@ describe('a big map whose creation was cut short', () => {
     expect(rows(path, 'SELECT count(*) FROM parts WHERE map_id = 9')).toEqual([1]); // read-only: untouched
 
     storage = open(path);
-    expect(answers((await storage.load(kept.hash()!, hex(kept.hash()!)))!)).toEqual(answers(kept));
+    expect(answers((await loadMap(storage, kept.hash()!))!)).toEqual(answers(kept));
     // The next map gets a new id, past the leftovers'.
     const next = await masterMap(bigPairs(5000, '-next'));
-    await storage.create(next.hash()!, hex(next.hash()!), next);
+    await createMap(storage, next);
     await storage.close();
     expect(rows(path, 'SELECT count(*) FROM parts WHERE map_id = 9')).toEqual([0]);
     expect(rows(path, "SELECT count(*) FROM meta WHERE name LIKE 'creating %'")).toEqual([0]);
     storage = open(path);
-    expect(answers((await storage.load(next.hash()!, hex(next.hash()!)))!)).toEqual(answers(next));
+    expect(answers((await loadMap(storage, next.hash()!))!)).toEqual(answers(next));
     await storage.close();
   });
 });

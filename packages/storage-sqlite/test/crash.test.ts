@@ -14,9 +14,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kinds, StateMap } from '@syncstate/core';
 import { RemoteError, TcpStateRemote } from '@syncstate/remote';
 import { SqliteStorage } from '@syncstate/storage-sqlite';
-import { RustClient } from '../../server/test/helpers/rust.js';
+import { RustClient } from '@syncstate/testkit/rust';
 import { type ChildServer, killAll, startChildServer } from './helpers/process.js';
-import { eventBytes, PASSWORD, random, serverFiles, sleep, tempDir } from './helpers/setup.js';
+import { eventBytes, loadMap, PASSWORD, random, serverFiles, sleep, tempDir } from './helpers/setup.js';
 
 const ROUNDS = 6;
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
@@ -51,12 +51,12 @@ function observe(t: Tracked, id: bigint, values: string[], who: string): void {
 }
 
 function isTransient(err: unknown): boolean {
-  return err instanceof RemoteError && ['CONNECTION_FAILED', 'CONNECTION_CLOSED', 'TIMEOUT'].includes(err.code);
+  return err instanceof RemoteError && ['connection-failed', 'connection-closed', 'timeout'].includes(err.code);
 }
 
 /** Rust's client reports a dead server as an I/O error. */
 function isTransientRust(text: string): boolean {
-  return /os error|connection|eof|broken pipe|reset|refused|tls|io error/i.test(text);
+  return /os error|connection|eof|end of file|broken pipe|reset|refused|tls|io error/i.test(text);
 }
 
 function remoteFor(port: number, pem: string): TcpStateRemote<string, string> {
@@ -231,7 +231,7 @@ describe('SIGKILL at random moments, restart on the same folder', () => {
 
       // What the graceful stop left on disk is what the server served.
       const storage = new SqliteStorage({ path: files.db, key: kinds.string, value: kinds.string, readOnly: true });
-      const stored = (await storage.load(maps[0]!.hash, Buffer.from(maps[0]!.hash).toString('hex')))!;
+      const stored = (await loadMap(storage, maps[0]!.hash))!;
       expect(stored.getUpdateId()).toBe(finalA);
       expect(JSON.stringify(maps[0]!.keys.map((k) => stored.get(k)))).toBe(want);
       await storage.close();

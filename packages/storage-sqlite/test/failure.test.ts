@@ -14,9 +14,9 @@ import { kinds, StateMap } from '@syncstate/core';
 import { ConnectionClosedError, TcpStateRemote } from '@syncstate/remote';
 import { createSelfSignedCertificate, type Logger } from '@syncstate/server';
 import { SqliteStorage, StorageError, StorageFullError, StorageReadOnlyError } from '@syncstate/storage-sqlite';
-import { startKvServer } from '../../server/examples/ts-server.js';
+import { startKvServer } from '@syncstate/testkit/kv-server';
 import { startChildServer } from './helpers/process.js';
-import { eventBytes, hex, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, eventBytes, hex, loadMap, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -58,13 +58,13 @@ describe('full disk (max_page_count)', () => {
     let storage = open(path, { maxPageCount: 40 });
     const a = await masterMap([['a', '']]);
     const b = await masterMap([['b', 'small']]);
-    for (const m of [a, b]) await storage.create(m.hash()!, hex(m.hash()!), m);
+    for (const m of [a, b]) await createMap(storage, m);
     let stored = 0n;
     let error: unknown;
     for (let i = 0; i < 200 && error === undefined; i++) {
       a.set('a', 'x'.repeat(3000) + i);
       try {
-        await storage.append(a.hash()!, hex(a.hash()!), [a.getDiff(a.getUpdateId() - 1n, a.getUpdateId())]);
+        await commitMap(storage, a, a.getUpdateId() - 1n);
         stored = a.getUpdateId();
       } catch (err) {
         error = err;
@@ -76,16 +76,16 @@ describe('full disk (max_page_count)', () => {
     // Other maps are still read from the file.
     await storage.close();
     storage = open(path, { maxPageCount: 40 });
-    expect((await storage.load(b.hash()!, hex(b.hash()!)))!.get('b')).toBe('small');
-    const back = (await storage.load(a.hash()!, hex(a.hash()!)))!;
+    expect((await loadMap(storage, b.hash()!))!.get('b')).toBe('small');
+    const back = (await loadMap(storage, a.hash()!))!;
     expect(back.getUpdateId()).toBe(stored);
     expect(back.get('a')).toBe(`${'x'.repeat(3000)}${stored - 1n}`);
     await storage.close();
     // With room again, the map goes on from its last stored id.
     storage = open(path);
-    const more = (await storage.load(a.hash()!, hex(a.hash()!)))!;
+    const more = (await loadMap(storage, a.hash()!))!;
     more.set('a', 'room');
-    await storage.append(a.hash()!, hex(a.hash()!), [more.getDiff(stored, stored + 1n)]);
+    await commitMap(storage, more, stored);
     await storage.close();
   });
 
@@ -131,7 +131,7 @@ describe('read-only', () => {
     const writer = open(path);
     const map = await masterMap([['k', 'v']]);
     map.set('k', 'w');
-    await writer.create(map.hash()!, hex(map.hash()!), map);
+    await createMap(writer, map);
     await writer.close();
     const bytes = readFileSync(path);
 
@@ -149,7 +149,8 @@ describe('read-only', () => {
     await expect(fresh.freeze()).rejects.toMatchObject({ name: 'InitError' });
     await waitFor(() => logger.errors.some((e) => String((e.err as Error | undefined)?.cause).includes('read-only')));
 
-    await r.sendEvent(eventBytes({ type: 'Set', value: ['k', 'lost'] }), map.hash()!);
+    // Its change cannot be stored, so the event is not acknowledged: the connection closes without an answer.
+    await expect(r.sendEvent(eventBytes({ type: 'Set', value: ['k', 'lost'] }), map.hash()!)).rejects.toBeInstanceOf(ConnectionClosedError);
     await waitFor(() => logger.errors.some((e) => e.err instanceof StorageReadOnlyError));
     await server.close();
     expect(readFileSync(path).equals(bytes)).toBe(true); // not a byte written
@@ -160,7 +161,7 @@ describe('read-only', () => {
     const path = join(dir, 'maps.db');
     const writer = open(path);
     const map = await masterMap([['k', 'v']]);
-    await writer.create(map.hash()!, hex(map.hash()!), map);
+    await createMap(writer, map);
     await writer.close();
     immutable(path, dir);
 
@@ -168,10 +169,10 @@ describe('read-only', () => {
     const storage = open(path, { readOnly: 'auto' });
     expect(storage.readOnly).toBe(true);
     expect(storage.readOnlyReason).toMatch(/readonly|read-only/i);
-    const back = (await storage.load(map.hash()!, hex(map.hash()!)))!;
+    const back = (await loadMap(storage, map.hash()!))!;
     expect(back.get('k')).toBe('v');
     back.set('k', 'w');
-    await expect(storage.append(map.hash()!, hex(map.hash()!), [back.getDiff(0n, 1n)])).rejects.toThrow(
+    await expect(commitMap(storage, back, 0n)).rejects.toThrow(
       expect.objectContaining({ name: 'StorageReadOnlyError', message: expect.stringMatching(/read-only \(.+\); the change was not stored/) }),
     );
     await storage.close();
@@ -198,13 +199,13 @@ describe('read-only', () => {
     const path = join(dir, 'maps.db');
     const storage = open(path);
     const map = await masterMap([['k', 'v']]);
-    await storage.create(map.hash()!, hex(map.hash()!), map);
+    await createMap(storage, map);
     immutable(path, `${path}-wal`, dir);
     map.set('k', 'w');
-    const err = await storage.append(map.hash()!, hex(map.hash()!), [map.getDiff(0n, 1n)]).catch((e: unknown) => e);
+    const err = await commitMap(storage, map, 0n).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).code).toMatch(/io|read-only/);
-    expect(await storage.load(map.hash()!, hex(map.hash()!))).toBe(map);
+    expect((await loadMap(storage, map.hash()!))!.get('k')).toBe('v'); // still the stored value
     execFileSync('chattr', ['-i', path, `${path}-wal`, dir]);
     await storage.close();
   });

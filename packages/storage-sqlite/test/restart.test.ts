@@ -9,7 +9,7 @@ import { kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
 import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
 import { SqliteStorage } from '@syncstate/storage-sqlite';
-import { startKvServer } from '../../server/examples/ts-server.js';
+import { startKvServer } from '@syncstate/testkit/kv-server';
 import { eventBytes, hex, type KvEvent, PASSWORD, tempDir } from './helpers/setup.js';
 
 const U64_MAX = (1n << 64n) - 1n;

@@ -16,7 +16,7 @@ import {
   SqliteStorage,
   StorageReadOnlyError,
 } from '@syncstate/storage-sqlite';
-import { hex, masterMap, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, hex, loadMap, masterMap, tempDir } from './helpers/setup.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -107,14 +107,14 @@ describe('migration', () => {
 
     const storage = open(path);
     for (const map of [a, b]) {
-      const back = (await storage.load(map.hash()!, hex(map.hash()!)))!;
+      const back = (await loadMap(storage, map.hash()!))!;
       expect([...back.entries()]).toEqual([...map.entries()]);
       expect(sample(back)).toEqual(sample(map));
     }
     // And it goes on in the new layout.
-    const back = (await storage.load(a.hash()!, hex(a.hash()!)))!;
+    const back = (await loadMap(storage, a.hash()!))!;
     back.set('x', 'after');
-    await storage.append(a.hash()!, hex(a.hash()!), [back.getDiff(12n, 13n)]);
+    await commitMap(storage, back, 12n);
     await storage.close();
 
     const db = new Database(path, { readonly: true });
@@ -126,7 +126,7 @@ describe('migration', () => {
     ]);
     db.close();
     const reopened = open(path);
-    expect((await reopened.load(a.hash()!, hex(a.hash()!)))!.get('x')).toBe('after');
+    expect((await loadMap(reopened, a.hash()!))!.get('x')).toBe('after');
     await reopened.close();
   });
 
@@ -185,7 +185,7 @@ describe('refusing what is not ours', () => {
     const path = dbPath();
     const storage = open(path);
     const map = await masterMap(Array.from({ length: 400 }, (_, i) => [`key-${i}`, `value-${i}`] as [string, string]));
-    await storage.create(map.hash()!, hex(map.hash()!), map);
+    await createMap(storage, map);
     await storage.close();
     const bytes = readFileSync(path);
     const page = 4096;
@@ -199,13 +199,13 @@ describe('refusing what is not ours', () => {
     const path = dbPath();
     let storage = open(path);
     const map = await masterMap([['k', 'v']]);
-    await storage.create(map.hash()!, hex(map.hash()!), map);
+    await createMap(storage, map);
     await storage.close();
     const db = new Database(path);
     db.prepare('UPDATE pairs SET value = ?').run(Buffer.from([0xfc, 1, 2])); // a varint marker with too few bytes
     db.close();
     storage = open(path);
-    await expect(storage.load(map.hash()!, hex(map.hash()!))).rejects.toMatchObject({
+    await expect(loadMap(storage, map.hash()!)).rejects.toMatchObject({
       name: 'CorruptDatabaseError',
       code: 'corrupt',
       message: expect.stringMatching(/does not read back/),
@@ -213,11 +213,14 @@ describe('refusing what is not ours', () => {
     await storage.close();
   });
 
-  it('an empty file is a new database', async () => {
+  it('an empty (0-byte) file is refused, not recreated: update ids would be handed out again', () => {
     const path = dbPath();
     writeFileSync(path, '');
-    const storage = open(path);
-    expect(storage.hashes()).toEqual([]);
-    await storage.close();
+    for (const readOnly of [false, true]) {
+      expect(() => open(path, readOnly)).toThrow(
+        expect.objectContaining({ name: 'CorruptDatabaseError', code: 'corrupt', message: expect.stringMatching(/empty \(0 bytes\).*not recreated.*backup.*delete it/) }),
+      );
+    }
+    expect(readFileSync(path).length).toBe(0); // untouched
   });
 });

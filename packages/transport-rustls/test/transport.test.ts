@@ -7,11 +7,11 @@ import { kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
 import { createSelfSignedCertificate, createServer, nodeTlsTransport, type SyncStateServer } from '@syncstate/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kvEvent, startKvServer, type KvEvent } from '../../server/examples/ts-server.js';
-import { RustClient } from '../../server/test/helpers/rust.js';
-import { noDelayedAckStallScenario, rustClientScenarios } from '../../server/test/helpers/rust-client-scenarios.js';
-import { describeBattery, describeTransport } from '../../server/test/helpers/transport-suite.js';
-import { request } from '../../server/test/helpers/wire.js';
+import { kvEvent, startKvServer, type KvEvent } from '@syncstate/testkit/kv-server';
+import { RustClient } from '@syncstate/testkit/rust';
+import { noDelayedAckStallScenario, rustClientScenarios } from '@syncstate/testkit/rust-client-scenarios';
+import { describeBattery, describeTransport } from '@syncstate/testkit/transport-suite';
+import { request } from '@syncstate/testkit/wire';
 import { isAvailable, rustlsTransport, tcpQuickAck, UnsupportedTlsOptionError } from '../src/index.js';
 
 const PASSWORD = 'correct horse';

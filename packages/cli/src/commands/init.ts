@@ -4,7 +4,7 @@
  */
 import { toHex } from '@syncstate/codec';
 import { encodeInitData } from '@syncstate/core';
-import { HashNotFoundError } from '@syncstate/remote';
+import { HashNotFoundError, RemoteError } from '@syncstate/remote';
 import { connect, type ConnectionFlags } from '../connection.js';
 import { countOf, displayPath, formatBytes } from '../display.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -54,8 +54,7 @@ export async function initCommand(file: string, flags: ConnectionFlags & { progr
 
 /** A server hanging up on a big Init most likely refused its size. */
 function explainInitFailure(err: unknown, bytes: number): unknown {
-  const code = (err as { code?: string }).code;
-  if (code === 'CONNECTION_CLOSED' && bytes > 64 * 1024) {
+  if (err instanceof RemoteError && err.code === 'connection-closed' && bytes > 64 * 1024) {
     return new CliError(
       ExitCode.runtime,
       `the server closed the connection without answering the ${formatBytes(bytes)} init request: probably above its maximum request size (see syncstate serve --max-frame-size)`,

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kinds } from '@syncstate/core';
 import type { Kind } from '@syncstate/core';
-import { goldenDir } from '../../../../scripts/rust-fixtures.js';
+import { goldenDir } from '@syncstate/testkit/rust-fixtures';
 
 export type KindName = 'string' | 'bytes' | 'bytes32';
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };

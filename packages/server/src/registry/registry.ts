@@ -4,9 +4,10 @@
  * Every map has one FIFO queue. Events (their hooks) and reads (GetUpdateId,
  * GetDiff) of that map take their turn in it, in arrival order, so events are
  * applied one at a time and a read sees every event accepted before it, and
- * nothing a hook is still doing. The changes hooks make go to the storage
- * before any later read runs (see storage.ts); events queued back to back
- * share one store (group commit).
+ * nothing a hook is still doing. The changes hooks make are committed to the
+ * storage (@syncstate/storage's contract) before any later read runs; events
+ * queued back to back share one commit (group commit). Without a storage
+ * the maps live only here, as on the Rust server.
  *
  * Inits of one hash are coalesced: one attempt at a time builds the map;
  * concurrent Inits wait for it and answer InitSuccess when it succeeds. When
@@ -16,16 +17,16 @@
  */
 import { toHex } from '@syncstate/codec';
 import { type Diff, type Kind, kinds, type StateMap, timeSlices } from '@syncstate/core';
-import { errorMessage, HookError, ProtocolError, ServerClosedError, ServerError, TimeoutError } from '../errors.js';
+import { errorMessage, HookError, MalformedRequestError, ServerClosedError, ServerError, ServerTimeoutError } from '../errors.js';
 import type { ServerLimits } from '../limits/limits.js';
 import type { Logger } from '../logger.js';
 import type { EventHook, HookContext, InitHook } from './hooks.js';
 import type { Metrics } from '../metrics.js';
 import { buildInitMap } from './build-map.js';
 import { startHookRun, type HookRun } from './hook-handle.js';
-import { changesSince, historyFloor } from './history.js';
+import { historyFloor } from './history-floor.js';
 import { SerialQueue } from './queue.js';
-import type { MapStorage } from './storage.js';
+import { commitSince, type MapStorage, restoreMap, storedMapOf } from '@syncstate/storage';
 
 export type InitOutcome = { type: 'InitSuccess' } | { type: 'HashMismatch' } | { type: 'InitFailure'; errorMessage: string };
 
@@ -34,7 +35,7 @@ interface Entry<K, V> {
   readonly map: StateMap<K, V>;
   readonly queue: SerialQueue;
   pendingEvents: number;
-  /** Update id up to which the storage holds the changes. */
+  /** The update id the storage holds (what the next commit starts from). */
   storedUpdateId: bigint;
   /** Events applied since the last store (group commit). */
   unstoredEvents: number;
@@ -42,6 +43,8 @@ interface Entry<K, V> {
   floor: bigint | undefined;
   /** Set when the storage failed: the map is withdrawn from service. */
   failure: Error | undefined;
+  /** Events whose changes wait for the next commit (a durable storage answers them after it). */
+  awaitingCommit: Array<() => void>;
 }
 
 export interface RegistryOptions<K, V, E> {
@@ -49,7 +52,8 @@ export interface RegistryOptions<K, V, E> {
   value: Kind<V>;
   hooks: readonly EventHook<K, V, E>[];
   initHooks: readonly InitHook<K, V>[];
-  storage: MapStorage<K, V>;
+  /** Where maps are kept across restarts; undefined: only in this process's memory. */
+  storage: MapStorage<K, V> | undefined;
   limits: Pick<ServerLimits, 'hookTimeoutMs' | 'maxPendingEventsPerMap' | 'maxHistory'>;
   logger: Logger;
   metrics: Metrics;
@@ -112,21 +116,30 @@ export class MapRegistry<K, V, E> {
   /**
    * Queues an event for the map's hooks. Resolves false when the map has too
    * many unprocessed events (the caller drops the request), undefined when
-   * there is no such map. Hooks start only after the caller has answered.
+   * there is no such map, true when the caller may answer EventInProcess.
+   *
+   * With a durable storage that is once the event's hooks have run and their
+   * changes are committed, so an acknowledged event survives a crash (a burst
+   * of events still shares one commit); rejects with ServerError
+   * 'storage-failed' when that commit fails. Otherwise (no storage, or one in
+   * memory) it is at once, as on the Rust server, and hooks start only after
+   * the caller has answered.
    */
   async submitEvent(hash: Uint8Array, event: E): Promise<boolean | undefined> {
     const entry = await this.#find(hash);
     if (entry === undefined) return undefined;
     this.#usable(entry);
     if (this.#closed) throw new ServerClosedError();
-    const { metrics } = this.#options;
+    const { metrics, storage } = this.#options;
     if (entry.pendingEvents >= this.#options.limits.maxPendingEventsPerMap) return false;
+    const durable = storage?.durable === true;
     entry.pendingEvents++;
     metrics.eventsPending++;
-    void entry.queue
+    let committed: Promise<void> | undefined;
+    const processed = entry.queue
       .run(async () => {
         // Let the EventInProcess answer reach the socket before any hook runs.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!durable) await new Promise<void>((resolve) => setImmediate(resolve));
         if (entry.failure !== undefined) return;
         try {
           await this.#runEventHooks(entry, event);
@@ -136,6 +149,7 @@ export class MapRegistry<K, V, E> {
           // stores them before reading), so a burst of events costs one write.
           entry.unstoredEvents++;
           if (entry.queue.size <= 1 || entry.unstoredEvents >= MAX_UNSTORED_EVENTS) await this.#store(entry);
+          else committed = new Promise<void>((resolve) => entry.awaitingCommit.push(resolve));
         }
       })
       .catch((err: unknown) => {
@@ -147,10 +161,14 @@ export class MapRegistry<K, V, E> {
         metrics.eventsPending--;
         metrics.eventsProcessed++;
       });
+    if (!durable) return true;
+    await processed;
+    await committed;
+    this.#usable(entry); // the commit failed: the event is not acknowledged
     return true;
   }
 
-  /** Answers an Init request (docs/protocol.md, "Server behaviour"); rejects with ProtocolError for undecodable init data. */
+  /** Answers an Init request (docs/protocol.md, "Server behaviour"); rejects with MalformedRequestError for undecodable init data. */
   async init(hash: Uint8Array, initData: Uint8Array): Promise<InitOutcome> {
     const hashHex = toHex(hash);
     for (;;) {
@@ -215,7 +233,7 @@ export class MapRegistry<K, V, E> {
   async #peek(hash: Uint8Array): Promise<bigint | null | undefined> {
     const { storage, logger } = this.#options;
     const hashHex = toHex(hash);
-    if (storage.peek === undefined || this.#entries.has(hashHex)) return undefined;
+    if (storage?.peek === undefined || this.#entries.has(hashHex)) return undefined;
     let peeked: { updateId: bigint } | undefined;
     try {
       peeked = await storage.peek(hash, hashHex);
@@ -233,22 +251,29 @@ export class MapRegistry<K, V, E> {
     const hashHex = toHex(hash);
     const cached = this.#entries.get(hashHex);
     if (cached !== undefined) return cached;
+    const { storage } = this.#options;
+    if (storage === undefined) return undefined;
     let loading = this.#loading.get(hashHex);
     if (loading === undefined) {
-      loading = this.#options.storage
-        .load(hash, hashHex)
-        .then((map) => {
-          const again = this.#entries.get(hashHex);
-          if (again !== undefined || map === undefined) return again;
-          return this.#add(hash, hashHex, map);
-        })
-        .finally(() => this.#loading.delete(hashHex));
+      loading = this.#load(storage, hash, hashHex).finally(() => this.#loading.delete(hashHex));
       this.#loading.set(hashHex, loading);
     }
     return loading;
   }
 
+  /** The stored map as a served entry (the one already served, if another request got there first). */
+  async #load(storage: MapStorage<K, V>, hash: Uint8Array, hashHex: string): Promise<Entry<K, V> | undefined> {
+    const stored = await storage.load(hash, hashHex);
+    if (stored === undefined || this.#entries.has(hashHex)) return this.#entries.get(hashHex);
+    const { key, value } = this.#options;
+    const map = await restoreMap(stored, key, value, timeSlices({ sliceMs: SLICE_MS }));
+    return this.#entries.get(hashHex) ?? this.#add(hash, hashHex, map);
+  }
+
   #add(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Entry<K, V> {
+    // A store may keep history below the floor for a while (contract.ts); the served map drops it now.
+    const floor = historyFloor(map, this.#options.limits.maxHistory);
+    if (floor !== undefined) map.trimHistory(floor);
     const entry: Entry<K, V> = {
       context: { hash: hash.slice(), hashHex },
       map,
@@ -256,8 +281,9 @@ export class MapRegistry<K, V, E> {
       pendingEvents: 0,
       storedUpdateId: map.getUpdateId(),
       unstoredEvents: 0,
-      floor: undefined,
+      floor,
       failure: undefined,
+      awaitingCommit: [],
     };
     this.#entries.set(hashHex, entry);
     this.#options.metrics.maps = this.#entries.size;
@@ -266,17 +292,13 @@ export class MapRegistry<K, V, E> {
 
   async #createMap(hash: Uint8Array, hashHex: string, initData: Uint8Array): Promise<InitOutcome> {
     const { key, value, initHooks, storage, logger, metrics } = this.#options;
-    const stored = await storage.load(hash, hashHex);
-    if (stored !== undefined) {
-      if (!this.#entries.has(hashHex)) this.#add(hash, hashHex, stored);
-      return success;
-    }
+    if (storage !== undefined && (await this.#find(hash)) !== undefined) return success;
     // As the Rust server: a master map built from the decoded HashMap, then frozen; in slices (build-map.ts).
     let map: StateMap<K, V>;
     try {
       map = await buildInitMap(initData, key, value, timeSlices({ sliceMs: SLICE_MS }));
     } catch (err) {
-      throw new ProtocolError('undecodable-init-data', `init data of ${hashHex} does not decode as the map`, { cause: err });
+      throw new MalformedRequestError('undecodable-init-data', `init data of ${hashHex} does not decode as the map`, { cause: err });
     }
     if (!kinds.bytes.equals(map.hash()!, hash)) {
       logger.info({ hash: hashHex, actual: toHex(map.hash()!) }, 'init data does not hash to the claimed hash');
@@ -296,7 +318,7 @@ export class MapRegistry<K, V, E> {
       }
     }
     try {
-      await storage.create(hash, hashHex, map);
+      await storage?.create(hash, hashHex, await storedMapOf(map, timeSlices({ sliceMs: SLICE_MS })));
     } catch (err) {
       throw new ServerError('storage-failed', `storing new map ${hashHex} failed`, { cause: err });
     }
@@ -314,7 +336,7 @@ export class MapRegistry<K, V, E> {
       } catch (err) {
         metrics.hookFailures++;
         const failure =
-          err instanceof TimeoutError ? err : new HookError(index, `hook ${index} failed: ${errorMessage(err)}`, { cause: err });
+          err instanceof ServerTimeoutError ? err : new HookError(index, `hook ${index} failed: ${errorMessage(err)}`, { cause: err });
         metrics.error(failure.code);
         logger.error(
           { err: failure, hash: entry.context.hashHex, hookIndex: index, event: describeEvent(event) },
@@ -340,35 +362,40 @@ export class MapRegistry<K, V, E> {
     if (entry.unstoredEvents > 0 && entry.failure === undefined) await this.#store(entry);
   }
 
-  /** Hands the unstored changes to the storage (before any later read runs), then applies the history bound. */
+  /** Commits the unstored updates to the storage (before any later read runs), then applies the history bound. */
   async #store(entry: Entry<K, V>): Promise<void> {
     entry.unstoredEvents = 0;
     const { storage, limits, metrics, logger } = this.#options;
     const { hash, hashHex } = entry.context;
+    const { map } = entry;
     try {
-      const changes = changesSince(entry.map, entry.storedUpdateId);
-      if (changes.length > 0) await storage.append(hash, hashHex, changes);
-      entry.storedUpdateId = entry.map.getUpdateId();
-      const floor = historyFloor(entry.map, limits.maxHistory);
-      if (floor !== undefined && (entry.floor === undefined || floor > entry.floor)) {
+      let floor = historyFloor(map, limits.maxHistory);
+      if (floor !== undefined && entry.floor !== undefined && floor <= entry.floor) floor = undefined;
+      if (storage !== undefined) {
+        // Built before the trim below: the commit carries the entries the floor is about to drop.
+        const commit = commitSince(map, entry.storedUpdateId, floor);
+        if (commit !== undefined) await storage.commit(hash, hashHex, commit);
+        entry.storedUpdateId = map.getUpdateId();
+      }
+      if (floor !== undefined) {
         entry.floor = floor;
-        entry.map.trimHistory(floor); // after the append: the storage reads entries from the map
-        await storage.trim(hash, hashHex, floor);
+        map.trimHistory(floor);
       }
     } catch (err) {
       entry.failure = err instanceof Error ? err : new Error(String(err));
       metrics.error('storage-failed');
       logger.error({ err, hash: hashHex }, 'storing changes failed; the map is withdrawn from service');
     }
+    for (const settle of entry.awaitingCommit.splice(0)) settle();
   }
 }
 
-/** Runs `fn`, failing with a TimeoutError after `ms` (the hook itself cannot be stopped; it is only no longer awaited). */
+/** Runs `fn`, failing with a ServerTimeoutError after `ms` (the hook itself cannot be stopped; it is only no longer awaited). */
 async function withTimeout(fn: () => void | Promise<void>, ms: number, what: string): Promise<void> {
   if (!Number.isFinite(ms)) return fn();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError('hook', ms, `${what} still running after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new ServerTimeoutError('hook', ms, `${what} still running after ${ms} ms`)), ms);
     timer.unref();
   });
   try {

@@ -16,7 +16,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { encodeFrame, FRAME_HEADER_SIZE } from '@syncstate/codec';
-import { FrameTooLargeError, ServerError, TimeoutError } from '../errors.js';
+import { FrameTooLargeError, ServerError, ServerTimeoutError } from '../errors.js';
 import type { ByteBudget } from '../limits/budget.js';
 import type { Logger } from '../logger.js';
 import { startTimer, type Timer } from '../limits/timer.js';
@@ -72,10 +72,10 @@ export function serveConnection(stream: Duplex, respond: Responder, options: Con
     let drainWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
     const requestTimer: Timer = startTimer(options.requestTimeoutMs, () =>
-      fail(new TimeoutError('request', options.requestTimeoutMs, `request not complete after ${options.requestTimeoutMs} ms`)),
+      fail(new ServerTimeoutError('request', options.requestTimeoutMs, `request not complete after ${options.requestTimeoutMs} ms`)),
     );
     const idleTimer: Timer = startTimer(options.idleTimeoutMs, () =>
-      fail(new TimeoutError('idle', options.idleTimeoutMs, `no request bytes for ${options.idleTimeoutMs} ms`)),
+      fail(new ServerTimeoutError('idle', options.idleTimeoutMs, `no request bytes for ${options.idleTimeoutMs} ms`)),
     );
     let lingerTimer: Timer | undefined;
 
@@ -163,7 +163,7 @@ export function serveConnection(stream: Duplex, respond: Responder, options: Con
       if (stream.write(chunk)) return;
       await new Promise<void>((resolve, reject) => {
         const timer = startTimer(options.drainTimeoutMs, () =>
-          reject(new TimeoutError('drain', options.drainTimeoutMs, `peer accepted no answer bytes for ${options.drainTimeoutMs} ms`)),
+          reject(new ServerTimeoutError('drain', options.drainTimeoutMs, `peer accepted no answer bytes for ${options.drainTimeoutMs} ms`)),
         );
         drainWaiter = {
           resolve: () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { kinds } from '@syncstate/core';
 import { openSqliteStorage } from '@syncstate/storage-sqlite';
-import { startKvServer } from '../../../server/examples/ts-server.js';
+import { startKvServer } from '@syncstate/testkit/kv-server';
 
 const { values } = parseArgs({
   options: {

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '@syncstate/codec';
 import { kinds, StateMap } from '@syncstate/core';
+import { commitSince, type MapStorage, restoreMap, storedMapOf } from '@syncstate/storage';
 import { createSelfSignedCertificate } from '@syncstate/server';
-import { kvEvent, type KvEvent } from '../../../server/examples/ts-server.js';
+import { kvEvent, type KvEvent } from '@syncstate/testkit/kv-server';
 import type { ServerFiles } from './process.js';
 
 export { kvEvent, type KvEvent };
@@ -57,4 +58,23 @@ export function hex(bytes: Uint8Array): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type Store = MapStorage<string, string>;
+
+/** Stores a new map, as the server does after an Init. */
+export async function createMap(storage: Store, map: StateMap<string, string>): Promise<void> {
+  await storage.create(map.hash()!, hex(map.hash()!), await storedMapOf(map));
+}
+
+/** Commits the map's updates since `from` (what the server does after events); `floor` as under maxHistory. */
+export async function commitMap(storage: Store, map: StateMap<string, string>, from: bigint, floor?: bigint): Promise<void> {
+  const commit = commitSince(map, from, floor);
+  if (commit !== undefined) await storage.commit(map.hash()!, hex(map.hash()!), commit);
+}
+
+/** The map a storage gives back, rebuilt as the server rebuilds it; undefined if not stored. */
+export async function loadMap(storage: Store, hash: Uint8Array): Promise<StateMap<string, string> | undefined> {
+  const stored = await storage.load(hash, hex(hash));
+  return stored === undefined ? undefined : restoreMap(stored, kinds.string, kinds.string);
 }

@@ -1,14 +1,13 @@
 // What every transport of the server must do on real sockets: lifecycle,
 // counters, limits and timeouts, and surviving the hostile battery. Run for
-// node:tls here (server.test.ts, robustness.test.ts) and for the native
-// transport in packages/transport-rustls, so both are held to the same tests.
+// node:tls in packages/server (server.test.ts, robustness.test.ts) and for the
+// native transport in packages/transport-rustls, so both are held to the same tests.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect as connectTls } from 'node:tls';
 import fc from 'fast-check';
 import { decodeDiffEntries, kinds } from '@syncstate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kvEvent, kvHook, startKvServer, type KvEvent } from '../../examples/ts-server.js';
 import {
   createSelfSignedCertificate,
   createServer,
@@ -16,7 +15,8 @@ import {
   type ServerLimits,
   type SyncStateServer,
   type TransportFactory,
-} from '../../src/index.js';
+} from '@syncstate/server';
+import { kvEvent, kvHook, startKvServer, type KvEvent } from './kv-server.js';
 import { attackArb, outcomes, runAttacks, tally, type Target } from './battery.js';
 import { hashOf, req } from './fixtures.js';
 import { closedWithin, frameRequest, rawTls, request, silentTcp, unframeResponse } from './wire.js';

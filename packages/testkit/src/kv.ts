@@ -1,25 +1,18 @@
-/** The fixture server's event type and small helpers shared by the live tests. */
-import { t, type Infer } from '@syncstate/codec';
+/** Client-side helpers of the live tests: KvEvent events, remotes and maps, polling. */
 import { Event, kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote, type TcpStateRemoteOptions } from '../../src/index.js';
-import type { RustServer } from './rust-server.js';
+import { TcpStateRemote, type TcpStateRemoteOptions } from '@syncstate/remote';
+import { kvEvent, type KvEvent } from './kv-server.js';
+import type { RustServer } from './rust.js';
 
-/**
- * fixtures/src/server.rs:
- * `enum KvEvent { Set(String, String), SetMany(Vec<(String, String)>), Noop, Fail { reason: String } }`
- */
-export const kvEvent = t.enumOf({
-  Set: t.tuple(t.string, t.string),
-  SetMany: t.vec(t.tuple(t.string, t.string)),
-  Noop: t.unit,
-  Fail: t.struct({ reason: t.string }),
-});
-export type KvEvent = Infer<typeof kvEvent>;
+// The README server's event type: the Rust fixture server's
+// `enum KvEvent { Set(String, String), SetMany(Vec<(String, String)>), Noop, Fail { reason: String } }`.
+export { kvEvent, type KvEvent };
 
 export const kv = (content: KvEvent): Event<KvEvent> => new Event(kvEvent, content);
 
+/** A remote to a server as startRustServer describes it (port, certificate, password). */
 export function remoteFor(
-  server: RustServer,
+  server: Pick<RustServer, 'port' | 'cert' | 'password'>,
   overrides: Partial<TcpStateRemoteOptions<string, string>> = {},
 ): TcpStateRemote<string, string> {
   return new TcpStateRemote({

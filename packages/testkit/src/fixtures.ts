@@ -1,11 +1,8 @@
 /** Shared pieces of the server tests: a recording logger, KvEvent maps and requests. */
 import { decodeResponse, encode, encodeRequestWrapper, type Request, type Response } from '@syncstate/codec';
 import { encodeInitData, kinds, StateMap } from '@syncstate/core';
-import { kvEvent, kvHook, rejectMarker, type KvEvent } from '../../examples/ts-server.js';
-import { defaultLimits, ProtocolHandler, silentLogger, type Logger, type ProtocolOptions } from '../../src/index.js';
-import { ByteBudget } from '../../src/limits/budget.js';
-import { Metrics } from '../../src/metrics.js';
-import type { ConnectionOptions } from '../../src/transport/stream.js';
+import { ProtocolHandler, type Logger, type ProtocolOptions } from '@syncstate/server';
+import { kvEvent, kvHook, rejectMarker, type KvEvent } from './kv-server.js';
 
 export interface LogRecord {
   level: 'error' | 'warn' | 'info' | 'debug';
@@ -79,19 +76,4 @@ export function kvHandler(
     initHooks: [rejectMarker],
     ...overrides,
   });
-}
-
-/** serveConnection's options with the default limits, a fresh budget and counters, silent. */
-export function streamOptions(overrides: Partial<ConnectionOptions> = {}): ConnectionOptions {
-  const { maxFrameSize, requestTimeoutMs, idleTimeoutMs, drainTimeoutMs, maxBufferedRequestBytes } = defaultLimits;
-  return {
-    maxFrameSize,
-    requestTimeoutMs,
-    idleTimeoutMs,
-    drainTimeoutMs,
-    budget: new ByteBudget(maxBufferedRequestBytes),
-    metrics: new Metrics(),
-    logger: silentLogger,
-    ...overrides,
-  };
 }

@@ -1,16 +1,17 @@
 // Live scenarios of the real Rust client against one of our servers, shared
-// by the node:tls tests (rust-client.test.ts) and the rustls transport's, so
-// that both transports are held to the same Rust client behaviour.
+// by the node:tls tests (packages/server/test/rust-client.test.ts) and the
+// rustls transport's, so that both transports are held to the same Rust
+// client behaviour.
 import { expect, it } from 'vitest';
-import type { KvEvent } from '../../examples/ts-server.js';
-import type { SyncStateServer } from '../../src/index.js';
+import type { SyncStateServer } from '@syncstate/server';
 import { hashOf, payload, req } from './fixtures.js';
+import type { KvEvent } from './kv-server.js';
 import type { RustClient } from './rust.js';
 
 type Got = { pairs: Array<[string, string]>; update_id: string; hash: string | null };
 
 /**
- * `live()` gives the README server (examples/ts-server.ts, idleTimeoutMs 1 s),
+ * `live()` gives the README server (kv-server.ts, idleTimeoutMs 1 s),
  * its password and a Rust client bound to it, once they run.
  */
 export function rustClientScenarios(

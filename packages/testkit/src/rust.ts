@@ -7,13 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fixturesBinary } from '../../../../scripts/rust-fixtures.js';
+import { createSelfSignedCertificate } from '@syncstate/server';
+import { fixturesBinary } from './rust-fixtures.js';
 
 export type Answer = { ok: unknown } | { err: string; debug: string };
 
 /** Writes PEM text to files the Rust program can read; `cleanup()` removes them. */
 export function pemFiles(pems: Record<string, string>): { paths: Record<string, string>; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'syncstate-server-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'syncstate-rust-'));
   const paths: Record<string, string> = {};
   for (const [name, pem] of Object.entries(pems)) {
     paths[name] = join(dir, `${name}.pem`);
@@ -88,6 +89,11 @@ export class RustClient {
 export interface RustServer {
   port: number;
   pid: number;
+  /** PEM certificate of the server (the one passed in, or generated for this run): the clients' only trusted root. */
+  cert: string;
+  password: string;
+  /** Everything the server wrote on stderr so far (for failure messages). */
+  stderr(): string;
   /** Resolves when the process exits: its exit code or signal, and stderr. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   isRunning(): boolean;
@@ -95,22 +101,29 @@ export interface RustServer {
   rss(): number;
   /** Threads of the process (Linux /proc). */
   threads(): number;
+  /** Kills the process (if it still runs) and waits for it to exit. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts `syncstate-fixtures server` (KvEvent hooks; init hook refusing the
- * key "__reject__"). `addressSpaceKiB` runs it under `ulimit -v`, so an
+ * key "__reject__") on 127.0.0.1, port 0. Without `cert` and `key`, a
+ * certificate is generated for this run; `password` defaults to
+ * "test-password". `addressSpaceKiB` runs it under `ulimit -v`, so an
  * allocation it cannot make aborts it instead of taking the machine's memory.
+ * Its stdin stays an open pipe: the server exits when that closes, so a
+ * crashed test run cannot leak the process.
  */
-export async function startRustServer(options: {
-  cert: string;
-  key: string;
-  password: string;
-  addressSpaceKiB?: number;
-}): Promise<RustServer> {
-  const { paths, cleanup } = pemFiles({ cert: options.cert, key: options.key });
-  const args = ['server', '--cert', paths.cert!, '--key', paths.key!, '--password', options.password, '--port', '0'];
+export async function startRustServer(
+  options: { cert?: string; key?: string; password?: string; addressSpaceKiB?: number } = {},
+): Promise<RustServer> {
+  const identity =
+    options.cert !== undefined && options.key !== undefined
+      ? { cert: options.cert, key: options.key }
+      : await createSelfSignedCertificate();
+  const password = options.password ?? 'test-password';
+  const { paths, cleanup } = pemFiles({ cert: identity.cert, key: identity.key });
+  const args = ['server', '--cert', paths.cert!, '--key', paths.key!, '--password', password, '--port', '0'];
   const child =
     options.addressSpaceKiB === undefined
       ? spawn(fixturesBinary, args)
@@ -123,11 +136,37 @@ export async function startRustServer(options: {
       resolve({ code, signal, stderr });
     }),
   );
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
-    void exited.then((e) => reject(new Error(`Rust server exited before listening: ${e.stderr}`)));
-  });
+  const isRunning = (): boolean => child.exitCode === null && child.signalCode === null;
+  const stop = async (): Promise<void> => {
+    if (isRunning()) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout });
+      const timer = setTimeout(() => reject(new Error(`the Rust server printed no port within 10 s: ${stderr}`)), 10_000);
+      child.once('error', (err) => (clearTimeout(timer), reject(err)));
+      void exited.then((e) => (clearTimeout(timer), reject(new Error(`the Rust server exited before listening: ${e.stderr}`))));
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        let got: unknown;
+        try {
+          got = (JSON.parse(line) as { port?: unknown }).port;
+        } catch {
+          got = undefined;
+        }
+        if (typeof got === 'number' && Number.isInteger(got) && got > 0) resolve(got);
+        else reject(new Error(`unexpected first line from the Rust server: ${line}`));
+      });
+    });
+  } catch (err) {
+    if (child.pid === undefined) cleanup(); // never started: no exit event will come
+    else await stop();
+    throw err;
+  }
   const pid = child.pid!;
   const status = (field: string): number => {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -138,15 +177,13 @@ export async function startRustServer(options: {
   return {
     port,
     pid,
+    cert: identity.cert,
+    password,
+    stderr: () => stderr,
     exited,
-    isRunning: () => child.exitCode === null && child.signalCode === null,
+    isRunning,
     rss: () => status('VmRSS') * 1024,
     threads: () => status('Threads'),
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
+    stop,
   };
 }

@@ -1,0 +1,30 @@
+/**
+ * The error every store rejects with: a `code` for programs (kebab-case,
+ * like every error code of syncstate-ts), a message for people, and the
+ * underlying error, if any, as `cause`.
+ */
+import { SyncstateError } from '@syncstate/codec';
+
+export type StorageErrorCode =
+  // The contract's own (contract.ts):
+  | 'closed'
+  | 'unknown-map'
+  | 'duplicate-map'
+  | 'out-of-order'
+  // What a store's medium reports:
+  | 'not-sqlite'
+  | 'foreign-database'
+  | 'corrupt'
+  | 'newer-schema'
+  | 'kind-mismatch'
+  | 'read-only'
+  | 'disk-full'
+  | 'locked'
+  | 'io'
+  | 'update-id-range'
+  | 'sqlite';
+
+/** Base class of every store's errors (a SyncstateError of @syncstate/codec). */
+export class StorageError extends SyncstateError<StorageErrorCode> {
+  override name = 'StorageError';
+}

@@ -1,0 +1,11 @@
+// @syncstate/storage: the storage contract of a syncstate server (what it
+// persists of each map, and what a store promises), the error stores reject
+// with, and a store in memory. Durable stores (@syncstate/storage-sqlite)
+// implement the same contract.
+
+export type { ChangedPair, MapCommit, MapStorage, StoredMap } from './contract.js';
+export { StorageError } from './errors.js';
+export type { StorageErrorCode } from './errors.js';
+export { checkCommit } from './check.js';
+export { MemoryStorage } from './memory.js';
+export { commitSince, restoreMap, storedMapOf } from './records.js';

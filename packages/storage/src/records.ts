@@ -1,0 +1,47 @@
+/**
+ * Between a served map (core's StateMap) and its records: a server serves
+ * StateMaps and hands its store plain records, so a store never depends on
+ * how a map is held in memory. Also what tools and tests use to put a
+ * StateMap in a store or take it out.
+ */
+import { type Kind, type Pace, StateMap } from '@syncstate/core';
+import type { ChangedPair, MapCommit, StoredMap } from './contract.js';
+
+/** The record of a frozen master map, for `MapStorage.create`. Copies in slices (`pace`); the map must not change meanwhile. */
+export async function storedMapOf<K, V>(map: StateMap<K, V>, pace?: Pace): Promise<StoredMap<K, V>> {
+  const full = map.fullDiff();
+  return {
+    hash: map.hash()!,
+    keys: full.keys,
+    values: full.values,
+    updateId: map.getUpdateId(),
+    history: await map.historyEntriesAsync(undefined, { pace }),
+  };
+}
+
+/** Rebuilds the master map a record describes, in slices (`pace`). */
+export function restoreMap<K, V>(stored: StoredMap<K, V>, key: Kind<K>, value: Kind<V>, pace?: Pace): Promise<StateMap<K, V>> {
+  const { hash, keys, values, updateId, history } = stored;
+  return StateMap.restoreAsync({ key, value, hash, entries: zip(keys, values), updateId, history, isMaster: true }, { pace });
+}
+
+/** The updates of master map `map` since `storedUpdateId` as one commit, or undefined when there are none. */
+export function commitSince<K, V>(map: StateMap<K, V>, storedUpdateId: bigint, floor: bigint | undefined): MapCommit<K, V> | undefined {
+  const updateId = map.getUpdateId();
+  if (updateId === storedUpdateId) return undefined;
+  const entries = map.historyEntries(storedUpdateId);
+  // The last write of each key wins; its slot is where the key was pushed.
+  const last = new Map<string | number, ChangedPair<K, V>>();
+  for (const entry of entries) {
+    const { keys, values } = entry;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      last.set(map.keyKind.id(key), { slot: map.indexOf(key), key, value: values[i]! });
+    }
+  }
+  return { fromUpdateId: storedUpdateId, updateId, entries, changed: [...last.values()], floor };
+}
+
+function* zip<K, V>(keys: readonly K[], values: readonly V[]): Generator<[K, V]> {
+  for (let i = 0; i < keys.length; i++) yield [keys[i]!, values[i]!];
+}

@@ -1,0 +1,10 @@
+// MemoryStorage, the contract's reference store, against the conformance suite.
+import { MemoryStorage } from '@syncstate/storage';
+import { describeStoreConformance } from '@syncstate/testkit/store-conformance';
+
+describeStoreConformance('MemoryStorage', {
+  open: () => Promise.resolve(new MemoryStorage<string, string>()),
+  // No medium: the same store is what a restarted server in this process sees.
+  reopen: (store) => Promise.resolve(store),
+  cleanup: () => Promise.resolve(),
+});
