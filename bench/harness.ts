@@ -1,9 +1,55 @@
 // Shared pieces of the benchmark suites.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const fixturesBinary = fileURLToPath(new URL('../fixtures/target/release/syncstate-fixtures', import.meta.url));
+/** The `syncstate` command's entry point, run from source with `sourceLoader`. */
+export const cliBin = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url));
+/** Node flags that run the workspace's TypeScript sources (tsx, the `@syncstate/source` condition). */
+export const sourceLoader = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, '--conditions=@syncstate/source'];
+
+/** Children `stopper` has asked to stop: their exit is no news. */
+const stopping = new WeakSet<ChildProcess>();
+
+/**
+ * Starts a server child and resolves with the first stdout line matching
+ * `pattern` (its "listening" line). An exit before that rejects, with the
+ * end of its stderr; an exit after it that `stopper` did not ask for is
+ * reported, as a crash worth seeing.
+ */
+export function startChild(command: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)));
+  return new Promise((resolve, reject) => {
+    let listening = false;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = pattern.exec(line);
+      if (match && !listening) {
+        listening = true;
+        resolve({ child, match });
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (!listening) reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${stderr}`));
+      else if (!stopping.has(child)) console.error(`${command} ${args.join(' ')} exited (${code ?? signal}) while measured: ${stderr}`);
+    });
+  });
+}
+
+/** Stops a child with SIGTERM and waits for its exit (at once if it has exited). */
+export function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    stopping.add(child);
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
 
 /**
  * One line of bench/results.json. `advantage` > 1 means ours is ahead.
@@ -24,6 +70,17 @@ export interface BenchRecord {
 
 export interface BenchSuite {
   run(): Promise<BenchRecord[]>;
+}
+
+/** What `bench remote` prints (the crate's own client as the load). */
+export interface RemoteResult {
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
 }
 
 /** Runs `syncstate-fixtures bench <args>` and parses the JSON it prints on stdout. */

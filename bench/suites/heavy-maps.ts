@@ -18,17 +18,15 @@
 //     request to the big map until it is loaded, against its wait on the
 //     idle server.
 // Both servers share the 2 cores with this process and the Init client.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { encode, t, type Request, type Response } from '@syncstate/codec';
 import { encodeInitData, kinds, StateMap } from '@syncstate/core';
 import type { BenchRecord } from '../harness.ts';
-import { fixturesBinary, lowerIsBetter, lowerIsBetterThanBaseline } from '../harness.ts';
+import { cliBin, fixturesBinary, lowerIsBetter, lowerIsBetterThanBaseline, sourceLoader, startChild, stopper } from '../harness.ts';
 import { ask, frameOf, send, type Target } from '../heavy-maps/request.ts';
 
 const BIG = 1_000_000;
@@ -38,10 +36,7 @@ const IDLE_PROBES = 100;
 const INIT_ROUNDS = 2;
 const RESTART_ROUNDS = 2;
 
-const cliBin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
 const initClient = fileURLToPath(new URL('../heavy-maps/init-client.ts', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const loader = ['--import', tsxLoader, '--conditions=@syncstate/source'];
 // `syncstate serve`'s built-in SetMany; an empty one is an empty commit.
 const kvEvent = t.enumOf({ Set: t.tuple(t.string, t.string), SetMany: t.vec(t.tuple(t.string, t.string)) });
 
@@ -78,29 +73,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Starts a child and resolves with the first stdout line matching `pattern`. */
-function startChild(command: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = pattern.exec(line);
-      if (match) resolve({ child, match });
-    });
-    child.once('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${stderr}`)));
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-}
-
 function targetOf(data: string, port: number): Target {
   const password = new TextEncoder().encode(readFileSync(join(data, 'password'), 'utf8').trim());
   return { port, ca: readFileSync(join(data, 'cert.pem'), 'utf8'), password };
@@ -108,7 +80,7 @@ function targetOf(data: string, port: number): Target {
 
 /** `syncstate serve` on `data`, as users run it (durable storage), with frames big enough for the Init. */
 async function serve(data: string): Promise<Server> {
-  const args = [...loader, cliBin, 'serve', '--data', data, '--port', '0', '--log-level', 'warn'];
+  const args = [...sourceLoader, cliBin, 'serve', '--data', data, '--port', '0', '--log-level', 'warn'];
   args.push('--transport', 'rustls', '--max-frame-size', '64MiB');
   const { child, match } = await startChild(process.execPath, args, /^listening on 127\.0\.0\.1:(\d+)$/);
   return { target: targetOf(data, Number(match[1])), stop: stopper(child) };
@@ -173,7 +145,7 @@ function summary(waits: number[]): Waits {
 
 /** The Init client, forked once: it builds the big map and its Init frame, then sends it on demand. */
 async function startInitClient(stops: Array<() => Promise<void>>): Promise<InitClient> {
-  const child = fork(initClient, [], { execArgv: loader, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(initClient, [], { execArgv: sourceLoader, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   stops.push(stopper(child));
   const next = (): Promise<{ type: string; hash?: string; ms?: number; answer?: string; message?: string }> =>
     new Promise((resolve, reject) => {

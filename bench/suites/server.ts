@@ -26,18 +26,14 @@
 // (`send_event`) and GetDiff (`fetch_updates(0, 1)`) at 1, 16 and 64 clients;
 // and our TypeScript client (`TcpStateRemote` of @syncstate/remote), one
 // request at a time, against the Rust client on the same server.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { t } from '@syncstate/codec';
 import { Event, kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
-import type { BenchRecord } from '../harness.ts';
-import { fixturesBinary, higherIsBetter, lowerIsBetter, runRustBench } from '../harness.ts';
+import type { BenchRecord, RemoteResult } from '../harness.ts';
+import { cliBin, fixturesBinary, higherIsBetter, lowerIsBetter, runRustBench, sourceLoader, startChild, stopper } from '../harness.ts';
 
 const PAIRS = 1000;
 const UPDATES = 10;
@@ -63,16 +59,6 @@ interface LoadResult {
   exchangeMeanUs: number;
 }
 
-/** What `bench remote` prints (the crate's own client as the load). */
-interface RemoteResult {
-  requests: number;
-  errors: number;
-  firstError: string | null;
-  rps: number;
-  p50Us: number;
-  p99Us: number;
-  meanUs: number;
-}
 
 type RealRequest = 'get-update-id' | 'event' | 'get-diff';
 const REAL_REQUESTS: Array<[RealRequest, string]> = [
@@ -87,40 +73,6 @@ interface Target {
   name: 'ts' | 'rust';
   port: number;
   hash: string;
-}
-
-const cliBin = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
-/** Starts a child and resolves with the first stdout line matching `pattern`. */
-function startChild(command: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)));
-  return new Promise((resolve, reject) => {
-    let listening = false;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = pattern.exec(line);
-      if (match && !listening) {
-        listening = true;
-        resolve({ child, match });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      if (!listening) reject(new Error(`${command} ${args.join(' ')} exited (${code}) before listening: ${stderr}`));
-      // Stopped by the suite with SIGTERM; anything else is a crash worth seeing.
-      else if (signal !== 'SIGTERM') console.error(`${command} ${args.join(' ')} exited (${code ?? signal}) while measured: ${stderr}`);
-    });
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  };
 }
 
 /** Creates the 1,000-pair map and applies UPDATES Set events; returns its hash. */
@@ -204,7 +156,7 @@ export async function run(): Promise<BenchRecord[]> {
     const serve = (...flags: string[]) =>
       startChild(
         process.execPath,
-        ['--import', tsxLoader, '--conditions=@syncstate/source', cliBin, 'serve', '--data', data, '--port', '0', '--log-level', 'warn', ...flags],
+        [...sourceLoader, cliBin, 'serve', '--data', data, '--port', '0', '--log-level', 'warn', ...flags],
         /^listening on 127\.0\.0\.1:(\d+)$/,
       );
     const ours = await serve('--transport', 'rustls');

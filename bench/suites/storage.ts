@@ -26,7 +26,9 @@ import { encode, encodeRequestWrapper, t, type Request } from '@syncstate/codec'
 import { encodeInitData, kinds, StateMap } from '@syncstate/core';
 import { storedMapOf } from '@syncstate/storage';
 import { type MapStorage, ProtocolHandler } from '@syncstate/server';
+import { openPostgresStorage } from '@syncstate/storage-postgres';
 import { SqliteStorage } from '@syncstate/storage-sqlite';
+import { startPostgres, type TestPostgres } from '@syncstate/testkit/postgres';
 import type { BenchRecord } from '../harness.ts';
 import { higherIsBetterThanBaseline, lowerIsBetterThanBaseline } from '../harness.ts';
 
@@ -75,9 +77,18 @@ function folder(): { path: string; done: () => void } {
 }
 
 /** Commits per second: `commits` events of `keysPerCommit` sets, round-robin over `maps` maps, all applied and stored. */
-async function commitRate(durable: boolean, maps: number, keysPerCommit: number, commits: number, clients: number): Promise<number> {
+type Store = 'sqlite' | 'postgres' | 'memory';
+let postgres: TestPostgres | undefined;
+
+async function commitRate(store: Store, maps: number, keysPerCommit: number, commits: number, clients: number): Promise<number> {
   const dir = folder();
-  const h = handler(durable ? new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string }) : undefined);
+  const h = handler(
+    store === 'sqlite'
+      ? new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string })
+      : store === 'postgres'
+        ? await openPostgresStorage({ connectionString: await postgres!.database(), key: kinds.string, value: kinds.string })
+        : undefined,
+  );
   try {
     const hashes: Uint8Array[] = [];
     for (let m = 0; m < maps; m++) {
@@ -158,16 +169,33 @@ async function restartLatency(): Promise<{ firstMs: number; warmFirstMs: number;
 }
 
 export async function run(): Promise<BenchRecord[]> {
-  const one = [await commitRate(true, 1, 1, 1000, 1), await commitRate(false, 1, 1, 20_000, 1)];
-  const single = [await commitRate(true, 1, 1, 4000, 16), await commitRate(false, 1, 1, 20_000, 16)];
-  const spread = [await commitRate(true, 16, 1, 8000, 16), await commitRate(false, 16, 1, 20_000, 16)];
-  const batched = [await commitRate(true, 1, 100, 2000, 16), await commitRate(false, 1, 100, 5000, 16)];
+  const one = [await commitRate('sqlite', 1, 1, 1000, 1), await commitRate('memory', 1, 1, 20_000, 1)];
+  const single = [await commitRate('sqlite', 1, 1, 4000, 16), await commitRate('memory', 1, 1, 20_000, 16)];
+  const spread = [await commitRate('sqlite', 16, 1, 8000, 16), await commitRate('memory', 16, 1, 20_000, 16)];
+  const batched = [await commitRate('sqlite', 1, 100, 2000, 16), await commitRate('memory', 1, 100, 5000, 16)];
+  // The same events on PostgreSQL (one server; `cluster` measures several, through TLS).
+  postgres = await startPostgres();
+  let pg: number[];
+  try {
+    pg = [
+      await commitRate('postgres', 1, 1, 500, 1),
+      await commitRate('postgres', 1, 1, 8000, 16),
+      await commitRate('postgres', 16, 1, 8000, 16),
+      await commitRate('postgres', 1, 1, 8000, 64),
+    ];
+  } finally {
+    await postgres.stop();
+  }
   const restart = await restartLatency();
   return [
     higherIsBetterThanBaseline('storage single-key events, 1 map, 1 client (durable vs in memory)', 'ops/s', one[0]!, one[1]!),
     higherIsBetterThanBaseline('storage single-key events, 1 map, 16 clients (durable vs in memory)', 'ops/s', single[0]!, single[1]!),
     higherIsBetterThanBaseline('storage single-key events, 16 maps, 16 clients (durable vs in memory)', 'ops/s', spread[0]!, spread[1]!),
     higherIsBetterThanBaseline('storage 100-key events, 1 map, 16 clients (durable vs in memory)', 'ops/s', batched[0]!, batched[1]!),
+    higherIsBetterThanBaseline('storage single-key events, 1 map, 1 client: PostgreSQL (vs SQLite)', 'ops/s', pg[0]!, one[0]!),
+    higherIsBetterThanBaseline('storage single-key events, 1 map, 16 clients: PostgreSQL (vs SQLite)', 'ops/s', pg[1]!, single[0]!),
+    higherIsBetterThanBaseline('storage single-key events, 16 maps, 16 clients: PostgreSQL (vs SQLite)', 'ops/s', pg[2]!, spread[0]!),
+    higherIsBetterThanBaseline('storage single-key events, 1 map, 64 clients: PostgreSQL (vs 16 clients)', 'ops/s', pg[3]!, pg[1]!),
     lowerIsBetterThanBaseline(
       'storage first GetDiff after restart, 10k keys (vs before restart)',
       'ms',

@@ -22,3 +22,5 @@ const code = await run(process.argv.slice(2), {
 process.off('SIGINT', stop);
 process.off('SIGTERM', stop);
 process.exitCode = code;
+// A worker of `serve --workers`: its channel to the primary would keep it alive.
+if (process.connected) process.disconnect();

@@ -15,7 +15,10 @@ import { DEFAULT_ADDRESS, DEFAULT_PORT, type ConnectionFlags } from './connectio
 import { DEFAULT_DATA_DIR } from './data-dir.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 import { parseCountOrAll, parseDuration, parseInteger, parsePositiveDuration, parseSize } from './parse-args.js';
+import { formatAddress } from './display.js';
+import { usageError } from './exit-codes.js';
 import { startServe, TRANSPORTS, type TransportChoice } from './serve.js';
+import { startWorkers, workerNumber } from './workers.js';
 import { VERSION } from './version.js';
 
 const EXIT_CODES = `Exit codes:
@@ -81,7 +84,17 @@ export function buildProgram(io: CommandIo): Command {
     .addOption(new Option('--key <file>', 'its private key (PEM)'))
     .addOption(new Option('--password-file <file>', 'read the password from this file (SYNCSTATE_PASSWORD wins)'))
     .addOption(new Option('--hooks <module>', 'event schema and hooks from a JavaScript module (see below)'))
-    .addOption(new Option('--memory', 'keep maps in memory only (lost when the server stops)'))
+    .addOption(new Option('--memory', 'keep maps in memory only (lost when the server stops)').conflicts('storage'))
+    .addOption(
+      new Option('--storage <url>', 'keep maps in PostgreSQL (postgres://user:password@host/db) instead of the data folder; servers sharing it serve the same maps')
+        .env('SYNCSTATE_STORAGE'),
+    )
+    .addOption(
+      new Option('--workers <n>', 'processes serving the port, to use more cores for the protocol work; needs --storage')
+        .env('SYNCSTATE_WORKERS')
+        .default(1)
+        .argParser(parseInteger(1, 256)),
+    )
     .addOption(
       new Option('--transport <name>', 'who does TLS: rustls (native, on all cores), node (node:tls), or auto: rustls when its addon loads')
         .choices(TRANSPORTS)
@@ -103,6 +116,7 @@ export function buildProgram(io: CommandIo): Command {
     )
     .addHelpText('after', `\n${HOOKS_HELP}\n`)
     .action(async (opts: ServeFlags) => {
+      if (opts.workers > 1 && workerNumber() === undefined) return serveWithWorkers(opts, io);
       const limits: Partial<ServerLimits> = {
         maxFrameSize: opts.maxFrameSize,
         maxConnections: opts.maxConnections,
@@ -118,6 +132,7 @@ export function buildProgram(io: CommandIo): Command {
           host: opts.host,
           port: opts.port,
           memory: opts.memory === true,
+          ...(opts.storage !== undefined ? { storage: opts.storage } : {}),
           transport: opts.transport,
           limits,
           logLevel: opts.logLevel,
@@ -129,11 +144,7 @@ export function buildProgram(io: CommandIo): Command {
         },
         io,
       );
-      await new Promise<void>((resolve) => {
-        if (io.signal === undefined) return;
-        if (io.signal.aborted) resolve();
-        io.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await untilAborted(io.signal);
       io.err.write('stopping: finishing requests and events in progress\n');
       await server.close();
       io.err.write('stopped\n');
@@ -191,6 +202,28 @@ export function buildProgram(io: CommandIo): Command {
   return program;
 }
 
+/** The primary of `serve --workers N`: starts the workers, prints where they listen, stops them on Ctrl-C. */
+async function serveWithWorkers(opts: ServeFlags, io: CommandIo): Promise<void> {
+  if (opts.storage === undefined) {
+    throw usageError('--workers needs --storage postgres://...: every worker serves every map, so they must share one storage (SQLite and --memory belong to one process)');
+  }
+  const workers = await startWorkers(opts.workers, (line) => io.err.write(`${line}\n`));
+  io.out.write(`listening on ${formatAddress(workers.host, workers.port)}\n`);
+  await untilAborted(io.signal);
+  io.err.write('stopping the workers: finishing requests and events in progress\n');
+  await workers.stop();
+  io.err.write('stopped\n');
+}
+
+/** Resolves when Ctrl-C (or SIGTERM) asks the command to stop; never without a signal. */
+function untilAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 interface ServeFlags {
   data: string;
   host: string;
@@ -200,6 +233,8 @@ interface ServeFlags {
   passwordFile?: string;
   hooks?: string;
   memory?: boolean;
+  storage?: string;
+  workers: number;
   transport: TransportChoice;
   maxFrameSize: number;
   maxConnections: number;

@@ -20,6 +20,7 @@ import { loadHooksModule, type HooksDefinition } from './hooks-module.js';
 import { kvEvent, kvHook } from './kv.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { openStorage } from './storage.js';
+import { reportListening, WORKER_PORT_ENV, workerNumber } from './workers.js';
 
 export interface ServeOptions {
   data: string;
@@ -29,6 +30,8 @@ export interface ServeOptions {
   key?: string;
   hooks?: string;
   memory: boolean;
+  /** A PostgreSQL connection string: maps shared with every server using it, instead of the data folder's SQLite file. */
+  storage?: string;
   /** Default 'auto': the rustls transport when its addon loads, else node:tls. */
   transport?: TransportChoice;
   passwordFile?: string;
@@ -63,7 +66,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
   const events = options.hooks !== undefined ? `events and hooks from ${options.hooks}` : 'built-in key-value events (Set, SetMany)';
 
   const transport = await chooseTransport(options.transport ?? 'auto', notes);
-  const { storage, description } = await openStorage({ memory: options.memory, paths });
+  const { storage, description } = await openStorage({ memory: options.memory, paths, ...(options.storage !== undefined ? { url: options.storage } : {}) });
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, out: io.err });
 
   let server: SyncStateServer<string, string, unknown>;
@@ -71,7 +74,8 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
     server = createServer<string, string, unknown>({
       tls: { cert: tls.cert, key: tls.key },
       host: options.host,
-      port: options.port,
+      // Workers after the first bind the port the first one got (port 0 picks it once).
+      port: Number(process.env[WORKER_PORT_ENV] ?? options.port),
       password: password.value,
       key: kinds.string,
       value: kinds.string,
@@ -96,15 +100,20 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
     throw listenError(err, options);
   }
   const address = server.address()!;
-  io.out.write(
-    [
-      `syncstate serve: ${events}; maps ${description}`,
-      `data folder ${displayPath(paths.dir)}`,
-      ...notes,
-      `listening on ${formatAddress(address.address, address.port)}`,
-      '',
-    ].join('\n'),
-  );
+  // A worker of `serve --workers`: the first prints the banner, the primary says where they all listen.
+  const worker = workerNumber();
+  if (worker !== undefined) reportListening(address);
+  if (worker === undefined || worker === 1) {
+    io.out.write(
+      [
+        `syncstate serve: ${events}; maps ${description}`,
+        `data folder ${displayPath(paths.dir)}`,
+        ...notes,
+        ...(worker === undefined ? [`listening on ${formatAddress(address.address, address.port)}`] : []),
+        '',
+      ].join('\n'),
+    );
+  }
   return server;
 }
 
@@ -117,7 +126,8 @@ async function chooseTransport(choice: TransportChoice, notes: string[]): Promis
   if (choice === 'node') return nodeTlsWithQuickAck(notes);
   try {
     const { rustlsTransport } = await import('@syncstate/transport-rustls');
-    const factory = rustlsTransport();
+    // Workers of `serve --workers` each bind the port (workers.ts).
+    const factory = rustlsTransport({ reusePort: workerNumber() !== undefined });
     notes.push('transport rustls (native TLS on all cores)');
     return factory;
   } catch (err) {

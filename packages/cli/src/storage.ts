@@ -1,14 +1,16 @@
 /**
  * Where `serve` keeps its maps: durably in the data folder's SQLite file
- * (maps, update ids and history survive restarts and crashes), or in memory
- * with --memory (lost on exit, like the Rust server).
+ * (maps, update ids and history survive restarts and crashes), in PostgreSQL
+ * with --storage postgres://... (shared by every server using it), or in
+ * memory with --memory (lost on exit, like the Rust server).
  */
 import { kinds } from '@syncstate/core';
 import type { MapStorage } from '@syncstate/storage';
+import { openPostgresStorage } from '@syncstate/storage-postgres';
 import { openSqliteStorage, StorageError } from '@syncstate/storage-sqlite';
 import type { DataPaths } from './data-dir.js';
 import { displayPath } from './display.js';
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode, usageError } from './exit-codes.js';
 
 export interface OpenedStorage {
   /** undefined: in the server's memory only. */
@@ -17,17 +19,36 @@ export interface OpenedStorage {
   description: string;
 }
 
-export function openStorage(options: { memory: boolean; paths: DataPaths }): Promise<OpenedStorage> {
-  if (options.memory) {
-    return Promise.resolve({ storage: undefined, description: 'in memory (lost when the server stops)' });
-  }
+export async function openStorage(options: { memory: boolean; paths: DataPaths; url?: string }): Promise<OpenedStorage> {
+  if (options.url !== undefined) return openPostgres(options.url);
+  if (options.memory) return { storage: undefined, description: 'in memory (lost when the server stops)' };
   const path = options.paths.database;
   try {
     const storage = openSqliteStorage({ path, key: kinds.string, value: kinds.string });
-    return Promise.resolve({ storage, description: `stored in ${displayPath(path)}` });
+    return { storage, description: `stored in ${displayPath(path)}` };
   } catch (err) {
     if (!(err instanceof StorageError)) throw err;
-    return Promise.reject(new CliError(ExitCode.runtime, `${storageHint(err, displayPath(path))}`, { cause: err }));
+    throw new CliError(ExitCode.runtime, `${storageHint(err, displayPath(path))}`, { cause: err });
+  }
+}
+
+async function openPostgres(url: string): Promise<OpenedStorage> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError(`--storage takes a PostgreSQL connection string (postgres://user:password@host:5432/database), not ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw usageError(`--storage takes a postgres:// connection string; ${parsed.protocol}// is not supported`);
+  }
+  const shown = `PostgreSQL ${parsed.host}${parsed.pathname}`; // no password in the banner or logs
+  try {
+    const storage = await openPostgresStorage({ connectionString: url, key: kinds.string, value: kinds.string });
+    return { storage, description: `stored in ${shown} (shared with every server using it)` };
+  } catch (err) {
+    if (!(err instanceof StorageError)) throw err;
+    throw new CliError(ExitCode.runtime, `cannot use ${shown}: ${err.message}`, { cause: err });
   }
 }
 

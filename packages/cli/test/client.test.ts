@@ -3,24 +3,12 @@
 // data folder's certificate and password), and their failures' exit codes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSelfSignedCertificate } from '@syncstate/server';
-import { runCli, spawnCli, startServe, tempDir, type ServeProcess } from './helpers/cli.js';
+import { runCli, serveForTests, spawnCli, tempDir } from './helpers/cli.js';
 
-const dir = tempDir('client');
-let serve: ServeProcess;
+const { dir, serve, cli } = serveForTests('client', { files: { 'map.json': JSON.stringify({ color: 'red', size: '10', 'naïve key': 'ü' }) } });
 let hash: string;
-/** Runs a client command in the server's folder, against its address. */
-const cli = (...args: string[]) => runCli([...args, '--address', serve.address], { cwd: dir.path });
-
-beforeAll(async () => {
-  serve = await startServe(['--port', '0', '--memory'], { cwd: dir.path });
-  writeFileSync(join(dir.path, 'map.json'), JSON.stringify({ color: 'red', size: '10', 'naïve key': 'ü' }));
-});
-afterAll(async () => {
-  await serve?.stop();
-  dir.remove();
-});
 
 describe('init', () => {
   it('creates the map and prints its hash alone on stdout', async () => {
@@ -83,7 +71,7 @@ describe('get, set, status', () => {
   it('status reports the server and each map; exit 4 for a map the server does not have', async () => {
     const ok = await cli('status', hash);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(new RegExp(`^server ${serve.address.replace(/\./g, '\\.')}: up, password accepted \\(\\d+ ms\\)\\nmap ${hash}: update id 2\\n$`));
+    expect(ok.stdout).toMatch(new RegExp(`^server ${serve().address.replace(/\./g, '\\.')}: up, password accepted \\(\\d+ ms\\)\\nmap ${hash}: update id 2\\n$`));
     const missing = await cli('status', hash, 'ab'.repeat(32));
     expect(missing.code).toBe(4);
     expect(missing.stdout).toContain(`map ${'ab'.repeat(32)}: not on the server`);
@@ -111,7 +99,7 @@ describe('get, set, status', () => {
 
 describe('watch', () => {
   it('prints the changes made by others as they arrive, then stops after --count', async () => {
-    const watch = spawnCli(['watch', hash, '--json', '--count', '3', '--interval', '50ms', '--address', serve.address], { cwd: dir.path });
+    const watch = spawnCli(['watch', hash, '--json', '--count', '3', '--interval', '50ms', '--address', serve().address], { cwd: dir.path });
     // The header comes once the watch has the current state: later changes are the ones it prints.
     await watch.stderrMatches(/^watching map/);
     await cli('set', hash, 'color=purple');
@@ -130,7 +118,7 @@ describe('watch', () => {
   });
 
   it('prints readable lines by default and can follow chosen keys only', async () => {
-    const watch = spawnCli(['watch', 'map.json', 'size', '--count', '1', '--interval', '50ms', '--address', serve.address], { cwd: dir.path });
+    const watch = spawnCli(['watch', 'map.json', 'size', '--count', '1', '--interval', '50ms', '--address', serve().address], { cwd: dir.path });
     await watch.stderrMatches(/^watching map/);
     await cli('set', hash, 'color=orange');
     await cli('set', hash, 'size=8');
@@ -142,7 +130,7 @@ describe('watch', () => {
 
 describe('Ctrl-C', () => {
   it('ends a watch cleanly with exit code 0', async () => {
-    const watch = spawnCli(['watch', hash, '--address', serve.address], { cwd: dir.path });
+    const watch = spawnCli(['watch', hash, '--address', serve().address], { cwd: dir.path });
     await watch.stderrMatches(/^watching map/);
     watch.child.kill('SIGINT');
     expect((await watch.result).code).toBe(0);
@@ -151,7 +139,7 @@ describe('Ctrl-C', () => {
 
 describe('connection failures', () => {
   it('exit 3 for a wrong password, with where the password comes from', async () => {
-    const result = await runCli(['get', hash, '--address', serve.address], { cwd: dir.path, env: { SYNCSTATE_PASSWORD: 'wrong' } });
+    const result = await runCli(['get', hash, '--address', serve().address], { cwd: dir.path, env: { SYNCSTATE_PASSWORD: 'wrong' } });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^syncstate: the server rejected the password \(use the server's password: SYNCSTATE_PASSWORD, --password-file/);
   });
@@ -171,7 +159,7 @@ describe('connection failures', () => {
 
   it('exit 2 when there is no certificate to trust, with what to do', async () => {
     const other = tempDir('client-empty');
-    const result = await runCli(['get', hash, '--address', serve.address], { cwd: other.path });
+    const result = await runCli(['get', hash, '--address', serve().address], { cwd: other.path });
     other.remove();
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cannot read the server's certificate .*run `syncstate serve` in this folder first, or give the server's certificate with --ca/);
@@ -180,7 +168,7 @@ describe('connection failures', () => {
   it('reads the password from --password-file and the certificate from SYNCSTATE_CA', async () => {
     const other = tempDir('client-flags');
     writeFileSync(join(other.path, 'pw'), `${readFileSync(join(dir.path, '.syncstate', 'password'), 'utf8').trim()}\n`);
-    const result = await runCli(['get', hash, 'color', '--password-file', 'pw', '--address', serve.address], {
+    const result = await runCli(['get', hash, 'color', '--password-file', 'pw', '--address', serve().address], {
       cwd: other.path,
       env: { SYNCSTATE_CA: join(dir.path, '.syncstate', 'cert.pem') },
     });

@@ -3,15 +3,11 @@
 // schema builders from serve. A TypeScript client sends its events.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { t } from '@syncstate/codec';
 import { Event, kinds } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
-import { runCli, startServe, tempDir, type ServeProcess } from './helpers/cli.js';
-
-const dir = tempDir('hooks');
-let serve: ServeProcess;
-const cli = (...args: string[]) => runCli([...args, '--address', serve.address], { cwd: dir.path });
+import { serveForTests } from './helpers/cli.js';
 
 // A counter: Add(key, n) adds n to the key's decimal value; maps over 3 keys are refused.
 const HOOKS = `
@@ -28,25 +24,18 @@ export default ({ t }) => ({
 `;
 const addEvent = t.enumOf({ Add: t.tuple(t.string, t.i64) });
 
-beforeAll(async () => {
-  writeFileSync(join(dir.path, 'counters.mjs'), HOOKS);
-  serve = await startServe(['--port', '0', '--memory', '--hooks', 'counters.mjs'], { cwd: dir.path });
-});
-afterAll(async () => {
-  await serve?.stop();
-  dir.remove();
-});
+const { dir, serve, cli } = serveForTests('hooks', { args: ['--hooks', 'counters.mjs'], files: { 'counters.mjs': HOOKS } });
 
 describe('serve --hooks', () => {
   it('announces the module instead of the built-in events', () => {
-    expect(serve.stdout()).toContain('syncstate serve: events and hooks from counters.mjs');
+    expect(serve().stdout()).toContain('syncstate serve: events and hooks from counters.mjs');
   });
 
   it("runs the module's hooks on the module's events", async () => {
     writeFileSync(join(dir.path, 'counters.json'), JSON.stringify({ apples: '1', pears: '0' }));
     const hash = (await cli('init', 'counters.json')).stdout.trim();
     const remote = new TcpStateRemote({
-      address: serve.address,
+      address: serve().address,
       tls: { ca: readFileSync(join(dir.path, '.syncstate', 'cert.pem')) },
       password: readFileSync(join(dir.path, '.syncstate', 'password'), 'utf8').trim(),
       key: kinds.string,

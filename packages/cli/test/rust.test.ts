@@ -6,26 +6,21 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RustClient } from '@syncstate/testkit/rust';
-import { runCli, startServe, tempDir, type ServeProcess } from './helpers/cli.js';
+import { serveForTests } from './helpers/cli.js';
 
-const dir = tempDir('rust');
-let serve: ServeProcess;
+const { dir, serve, cli } = serveForTests('rust');
 let rust: RustClient;
-const cli = (...args: string[]) => runCli([...args, '--address', serve.address], { cwd: dir.path });
 
-beforeAll(async () => {
-  serve = await startServe(['--port', '0', '--memory'], { cwd: dir.path });
+beforeAll(() => {
   const data = join(dir.path, '.syncstate');
   rust = RustClient.start({
-    port: serve.port,
+    port: serve().port,
     rootCert: readFileSync(join(data, 'cert.pem'), 'utf8'),
     password: readFileSync(join(data, 'password'), 'utf8').trim(),
   });
 });
 afterAll(async () => {
   await rust?.close();
-  await serve?.stop();
-  dir.remove();
 });
 
 describe('a Rust client and the CLI on one map', () => {

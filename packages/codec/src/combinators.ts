@@ -31,23 +31,15 @@ export function vec<S extends Schema<any>>(s: S): Schema<Infer<S>[]> & { readonl
     nullable: false,
     write(w, v) {
       if (!Array.isArray(v)) throw new EncodeError('unencodable-value', `${describe(v)} is not an array (seq)`);
-      const n = v.length;
-      w.writeVarint(n);
-      let i = 0;
-      try {
-        for (; i < n; i++) s.write(w, v[i]);
-      } catch (e) {
-        rethrowWithin(e, i);
-      }
+      w.writeVarint(v.length);
+      writeElements(w, s, v);
     },
     read(r) {
       const at = r.offset;
       const n = r.readLength();
       if (elemMin < 0) elemMin = minSizeOf(s);
       r.claimElements(n, elemMin, at);
-      const out: Infer<S>[] = [];
-      for (let i = 0; i < n; i++) out.push(s.read(r));
-      return out;
+      return readElements(r, s, n);
     },
   };
 }
@@ -64,23 +56,34 @@ export function array<S extends Schema<any>>(s: S, n: number): Schema<Infer<S>[]
     nullable: false,
     write(w, v) {
       if (!Array.isArray(v) || v.length !== n) throw new EncodeError('unencodable-value', `${describe(v)} is not an array of length ${n}`);
-      let i = 0;
-      try {
-        for (; i < n; i++) s.write(w, v[i]);
-      } catch (e) {
-        rethrowWithin(e, i);
-      }
+      writeElements(w, s, v);
     },
     read(r) {
       if (elemMin < 0) elemMin = minSizeOf(s);
       // No count on the wire: too little input is plain truncation.
       if (elemMin > 0 && n * elemMin > r.remaining) r.fail('truncated', r.offset, `[T; ${n}] needs at least ${n * elemMin} byte(s)`);
       r.claimElements(n, elemMin, r.offset);
-      const out: Infer<S>[] = [];
-      for (let i = 0; i < n; i++) out.push(s.read(r));
-      return out;
+      return readElements(r, s, n);
     },
   };
+}
+
+/** The elements of a seq or fixed array, in order (the count, if any, already written); a failure names the element's index. */
+function writeElements<T>(w: Writer, s: Schema<T>, v: readonly T[]): void {
+  const n = v.length;
+  let i = 0;
+  try {
+    for (; i < n; i++) s.write(w, v[i]!);
+  } catch (e) {
+    rethrowWithin(e, i);
+  }
+}
+
+/** `n` elements of a seq or fixed array, in order (their count already claimed from the input). */
+function readElements<T>(r: Reader, s: Schema<T>, n: number): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(s.read(r));
+  return out;
 }
 
 /** `Option<T>`: tag byte 0 (None) or 1 (Some) then the value. See OptionValue for the JS shape. */

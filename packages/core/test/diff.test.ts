@@ -1,6 +1,7 @@
 // Diff: construction, accessors, merge, compress, fullDiff.
 import { describe, expect, it } from 'vitest';
-import { Diff, StateMap, U64_MAX, kinds } from '@syncstate/core';
+import { Diff, U64_MAX, kinds } from '@syncstate/core';
+import { frozenMaster } from './helpers/maps.js';
 
 describe('Diff', () => {
   it('empty(): no pairs, not full, from 0 upto 0', () => {
@@ -78,11 +79,10 @@ describe('Diff', () => {
   });
 
   it('fullDiff(map): every pair, full, from 0 upto the map id', async () => {
-    const map = new StateMap({ key: kinds.string, value: kinds.string });
-    map.push('a', '1');
-    map.push('b', '2');
-    map.setMaster(true);
-    await map.freeze();
+    const map = await frozenMaster([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
     map.set('b', '3');
     const f = Diff.fullDiff(map);
     expect([f.isFull, f.fromUpdateId, f.uptoUpdateId, f.entries]).toEqual([

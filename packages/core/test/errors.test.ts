@@ -20,6 +20,7 @@ import {
   kinds,
 } from '@syncstate/core';
 import type { Remote, StateMapErrorCode } from '@syncstate/core';
+import { remoteAnswering } from './helpers/remotes.js';
 
 function stringMap(remote?: Remote<string, string>): StateMap<string, string> {
   const map = new StateMap<string, string>(
@@ -38,18 +39,6 @@ async function thrown(f: () => unknown): Promise<unknown> {
     return e;
   }
   throw new Error('expected an error');
-}
-
-function remoteAnswering(answer: () => Promise<unknown>): Remote<string, string> & { calls: bigint[][] } {
-  const calls: bigint[][] = [];
-  return {
-    calls,
-    fetchUpdates: (current, target) => {
-      calls.push([current, target]);
-      return answer() as Promise<Diff<string, string>>;
-    },
-    init: () => Promise.resolve(),
-  };
 }
 
 describe('error classes', () => {

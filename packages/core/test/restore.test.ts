@@ -13,8 +13,9 @@ import {
   StateMap,
   kinds,
 } from '@syncstate/core';
-import type { Remote } from '@syncstate/core';
-import { ReferenceMap, U64_MAX } from './helpers/reference.js';
+import { frozenMaster, snapshotOf } from './helpers/maps.js';
+import { answerOf, ReferenceMap, U64_MAX } from './helpers/reference.js';
+import { NextAnswerRemote } from './helpers/remotes.js';
 
 const KEYS = ['a', 'b', 'c', 'd'];
 
@@ -39,34 +40,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('trim' as const), back: fc.integer({ min: -1, max: 6 }) }) },
 );
 
-/** A remote whose next answer the test sets (a master map applies it as a jump). */
-class NextAnswerRemote implements Remote<string, string> {
-  next: Diff<string, string> = Diff.empty();
-  fetchUpdates(): Promise<Diff<string, string>> {
-    return Promise.resolve(this.next);
-  }
-  init(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function snapshotOf(map: StateMap<string, string>): StateMap<string, string> {
-  return StateMap.restore({
-    key: kinds.string,
-    value: kinds.string,
-    hash: map.hash()!,
-    entries: [...map.entries()],
-    updateId: map.getUpdateId(),
-    history: map.historyEntries(),
-    isMaster: map.isMaster,
-  });
-}
-
 function exact(d: Diff<string, string>): unknown {
   return { isFull: d.isFull, from: d.fromUpdateId, upto: d.uptoUpdateId, keys: [...d.keys], values: [...d.values] };
 }
-
-const sorted = (pairs: readonly (readonly [string, string])[]) => pairs.map(([k, v]) => `${k}=${v}`).sort();
 
 describe('restore, historyEntries, trimHistory', () => {
   it('a restored map answers like the original and like Rust over the trimmed history', async () => {
@@ -106,16 +82,11 @@ describe('restore, historyEntries, trimHistory', () => {
               expect(ref.setUpdateId(current + 1n, { pairs, isFull: false, from, upto })).toBe('ok');
             } else {
               const at = ref.updateId - BigInt(o.back) < 0n ? 0n : ref.updateId - BigInt(o.back);
-              let dropped = 0;
-              while (ref.diffs.length > 0 && ref.diffs[0]!.upto <= at) {
-                ref.diffs.shift();
-                dropped++;
-              }
-              expect(map.trimHistory(at)).toBe(dropped);
+              expect(map.trimHistory(at)).toBe(ref.trimHistory(at));
             }
           }
           expect(map.historySize).toBe(ref.diffs.length);
-          const restored = snapshotOf(map);
+          const restored = StateMap.restore(snapshotOf(map));
           expect(restored.hash()).toEqual(map.hash());
           expect(restored.getUpdateId()).toBe(map.getUpdateId());
           expect(restored.historySize).toBe(map.historySize);
@@ -130,13 +101,7 @@ describe('restore, historyEntries, trimHistory', () => {
             const upto = list[j % list.length]!;
             const got = map.getDiff(from, upto);
             expect(exact(restored.getDiff(from, upto)), `restored getDiff(${from}, ${upto})`).toEqual(exact(got));
-            const want = ref.getDiff(from, upto) ?? { pairs: [], isFull: false, from: 0n, upto: 0n };
-            expect({ isFull: got.isFull, from: got.fromUpdateId, upto: got.uptoUpdateId, pairs: sorted(got.entries) }).toEqual({
-              isFull: want.isFull,
-              from: want.from,
-              upto: want.upto,
-              pairs: sorted(want.pairs),
-            });
+            expect(answerOf(got)).toEqual(ref.answer(from, upto));
           }
         },
       ),
@@ -145,11 +110,10 @@ describe('restore, historyEntries, trimHistory', () => {
   });
 
   it('historyEntries(after) gives the entries added since a master map was at that id', async () => {
-    const map = new StateMap({ key: kinds.string, value: kinds.string });
-    map.push('a', '0');
-    map.push('b', '0');
-    map.setMaster(true);
-    await map.freeze();
+    const map = await frozenMaster([
+      ['a', '0'],
+      ['b', '0'],
+    ]);
     expect(map.historyEntries().map(exact)).toEqual([
       { isFull: false, from: 0n, upto: 0n, keys: ['a', 'b'], values: ['0', '0'] },
     ]);
@@ -169,15 +133,9 @@ describe('restore, historyEntries, trimHistory', () => {
 
   it('trims across chunk boundaries and keeps answering like an untrimmed twin within the kept range', async () => {
     const keys = 50;
-    const make = async () => {
-      const m = new StateMap({ key: kinds.string, value: kinds.string });
-      for (let i = 0; i < keys; i++) m.push(`k${i}`, 'v');
-      m.setMaster(true);
-      await m.freeze();
-      return m;
-    };
-    const trimmed = await make();
-    const full = await make();
+    const pairs = Array.from({ length: keys }, (_, i) => [`k${i}`, 'v'] as const);
+    const trimmed = await frozenMaster(pairs);
+    const full = await frozenMaster(pairs);
     const KEEP = 1000n;
     for (let j = 0; j < 150_000; j++) {
       const k = `k${(j * 7) % keys}`;
@@ -187,7 +145,7 @@ describe('restore, historyEntries, trimHistory', () => {
     }
     expect(trimmed.historySize).toBe(Number(KEEP));
     const n = trimmed.getUpdateId();
-    const restored = snapshotOf(trimmed);
+    const restored = StateMap.restore(snapshotOf(trimmed));
     for (const [from, upto] of [
       [n - KEEP, n],
       [n - 500n, n - 3n],
@@ -234,23 +192,9 @@ describe('restore, historyEntries, trimHistory', () => {
             isMaster: true,
           });
           for (const at of trims) {
-            let dropped = 0;
-            while (ref.diffs.length > 0 && ref.diffs[0]!.upto <= at) {
-              ref.diffs.shift();
-              dropped++;
-            }
-            expect(map.trimHistory(at)).toBe(dropped);
+            expect(map.trimHistory(at)).toBe(ref.trimHistory(at));
             for (let from = 0n; from <= 9n; from++) {
-              for (let upto = 0n; upto <= 9n; upto++) {
-                const got = map.getDiff(from, upto);
-                const want = ref.getDiff(from, upto) ?? { pairs: [], isFull: false, from: 0n, upto: 0n };
-                expect({ isFull: got.isFull, from: got.fromUpdateId, upto: got.uptoUpdateId, pairs: sorted(got.entries) }).toEqual({
-                  isFull: want.isFull,
-                  from: want.from,
-                  upto: want.upto,
-                  pairs: sorted(want.pairs),
-                });
-              }
+              for (let upto = 0n; upto <= 9n; upto++) expect(answerOf(map.getDiff(from, upto))).toEqual(ref.answer(from, upto));
             }
           }
         },

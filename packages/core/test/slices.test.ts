@@ -19,6 +19,7 @@ import {
   timeSlices,
 } from '@syncstate/core';
 import { createPortableSha256, createSha256, sha256Implementation } from '../src/_sha256.js';
+import { snapshotOf } from './helpers/maps.js';
 
 /** A pace that pauses after every chunk, counting the pauses. */
 function everyChunk(): Pace & { pauses: number } {
@@ -132,15 +133,7 @@ describe('restore, history and wire in slices', () => {
     const map = await changedMaster();
     for (const trim of [undefined, 10n]) {
       if (trim !== undefined) map.trimHistory(trim);
-      const snapshot = {
-        key: kinds.string,
-        value: kinds.string,
-        hash: map.hash()!,
-        entries: [...map.entries()],
-        updateId: map.getUpdateId(),
-        history: map.historyEntries(),
-        isMaster: true,
-      };
+      const snapshot = snapshotOf(map);
       const pace = everyChunk();
       const sliced = await StateMap.restoreAsync(snapshot, { pace });
       expect(pace.pauses).toBeGreaterThan(0);

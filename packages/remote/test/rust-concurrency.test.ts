@@ -1,25 +1,19 @@
 // Live: many clients of one map against the Rust server at once, each on its
 // own connections (one per request), racing the init and the events.
 import { kv, localMap, remoteFor, snapshot, waitForUpdateId } from '@syncstate/testkit/kv';
-import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rustServerForTests } from '@syncstate/testkit/rust';
+import { describe, expect, it } from 'vitest';
 
 const CLIENTS = 24;
 
-let server: RustServer;
-beforeAll(async () => {
-  server = await startRustServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = rustServerForTests();
 
 describe('concurrent clients', () => {
   it('freeze, send and sync the same map from many clients at once', async () => {
     const keys = Array.from({ length: CLIENTS }, (_, i) => `client-${i}`);
     const initial = keys.map((k) => [k, 'start'] as const);
     const clients = keys.map(() => {
-      const remote = remoteFor(server);
+      const remote = remoteFor(server());
       return { remote, map: localMap(initial) };
     });
 

@@ -6,18 +6,12 @@
 import { encodeDiffEntries, kinds } from '@syncstate/core';
 import { ConnectionClosedError, ProtocolError } from '@syncstate/remote';
 import { kv, localMap, mapOf, remoteFor, snapshot, waitForUpdateId } from '@syncstate/testkit/kv';
-import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rustServerForTests } from '@syncstate/testkit/rust';
+import { describe, expect, it } from 'vitest';
 
 const RUST_MAX_ANSWER = 65_536;
 
-let server: RustServer;
-beforeAll(async () => {
-  server = await startRustServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = rustServerForTests();
 
 /** 10,000 pairs; `keyOf(i)` picks the key size so the whole map fits a Rust answer or not. */
 function tenThousand(keyOf: (i: number) => string, valueOf: (i: number) => string): Array<[string, string]> {
@@ -28,7 +22,7 @@ describe('large maps through the Rust server', () => {
   it('syncs a 10,000-pair map whose answers fit in 64 KiB (init, events, diffs)', async () => {
     const pairs = tenThousand((i) => i.toString(36).padStart(3, '0'), () => '');
     expect(encodeDiffEntries(pairs, kinds.string, kinds.string).length).toBeLessThan(RUST_MAX_ANSWER - 32);
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = localMap(pairs);
     await map.freeze();
     expect(await remote.ensureInitialized(map)).toEqual({ created: true });
@@ -51,7 +45,7 @@ describe('large maps through the Rust server', () => {
     expect(fresh.size).toBe(10_000);
 
     // A client refusing answers above 1000 bytes stops at the length prefix.
-    const small = remoteFor(server, { maxFrameSize: 1000 });
+    const small = remoteFor(server(), { maxFrameSize: 1000 });
     const err = await small.fetchUpdates(0n, 2n, hash).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProtocolError);
     expect((err as Error).message).toMatch(/announced a \d+-byte response, above maxFrameSize 1000/);
@@ -61,7 +55,7 @@ describe('large maps through the Rust server', () => {
     const pairs = tenThousand((i) => `key-${String(i).padStart(5, '0')}`, (i) => `value-${i}`);
     const encoded = encodeDiffEntries(pairs, kinds.string, kinds.string).length;
     expect(encoded).toBeGreaterThan(RUST_MAX_ANSWER);
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, pairs);
     await map.freeze(); // the Init request itself (~220 KB) arrives whole
     const hash = map.hash()!;
@@ -88,7 +82,7 @@ describe('large maps through the Rust server', () => {
 
   it('inits a map holding a 1 MiB value; events carry 1 MiB, but diffs holding it are cut', async () => {
     const big = 'x'.repeat(1 << 20);
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, [['big', big], ['small', 'a']]);
     await map.freeze();
     const hash = map.hash()!;

@@ -14,17 +14,11 @@ import {
   RemoteError,
 } from '@syncstate/remote';
 import { kv, kvEvent, localMap, mapOf, remoteFor, snapshot, waitForUpdateId, type KvEvent } from '@syncstate/testkit/kv';
-import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
+import { rustServerForTests } from '@syncstate/testkit/rust';
 import { goldenDir } from '@syncstate/testkit/rust-fixtures';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-let server: RustServer;
-beforeAll(async () => {
-  server = await startRustServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = rustServerForTests();
 
 describe('KvEvent encoding', () => {
   it('matches the bytes Rust produced for every variant (golden protocol.json)', () => {
@@ -50,7 +44,7 @@ describe('KvEvent encoding', () => {
 
 describe('freeze (init)', () => {
   it('creates the map on first freeze (HashNotFound, then Init) and finds it afterwards', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const pairs = [['init-a', '1'], ['init-b', '2']] as const;
     const first = mapOf(remote, pairs);
     first.freeze(); // computes the hash synchronously; the init runs in the background
@@ -69,7 +63,7 @@ describe('freeze (init)', () => {
   });
 
   it('reports whether it created the map', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const dummy = localMap([['created-' + randomBytes(4).toString('hex'), 'x']]);
     await dummy.freeze(); // DummyRemote: the server has not seen this hash yet
     await expect(remote.getUpdateId(dummy.hash()!)).rejects.toBeInstanceOf(HashNotFoundError);
@@ -78,7 +72,7 @@ describe('freeze (init)', () => {
   });
 
   it('surfaces the init hook refusal (InitFailure) and creates nothing', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, [['__reject__', 'yes'], ['other', 'v']]);
     const err = await map.freeze().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InitError);
@@ -92,7 +86,7 @@ describe('freeze (init)', () => {
   });
 
   it('raises HashMismatchError for a claimed hash that does not match the data (and shows the Rust defect after it)', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const claimed = mapOf(remote, [['mismatch-a', '1']]);
     const actual = mapOf(remote, [['mismatch-a', '2']]);
     const claimedHash = sha256Map([['mismatch-a', '1']]);
@@ -108,7 +102,7 @@ describe('freeze (init)', () => {
 
 describe('events and sync', () => {
   it('applies every KvEvent variant on the server and syncs exactly its values and ids', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, [['a', '1'], ['b', '2'], ['c', '3']]);
     await map.freeze();
     const hash = map.hash()!;
@@ -181,7 +175,7 @@ describe('events and sync', () => {
   });
 
   it('answers a full diff when asked past the newest id (the Rust quirk sync avoids)', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, [['full-a', '1'], ['full-b', '2']]);
     await map.freeze();
     const hash = map.hash()!;
@@ -195,7 +189,7 @@ describe('events and sync', () => {
 
 describe('errors from the Rust server', () => {
   it('raises AuthenticationError for a wrong password on every request (Rust ignores it on init)', async () => {
-    const wrong = remoteFor(server, { password: 'not-the-password' });
+    const wrong = remoteFor(server(), { password: 'not-the-password' });
     const map = mapOf(wrong, [['auth', '1']]);
     const err = await map.freeze().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InitError);
@@ -216,14 +210,14 @@ describe('errors from the Rust server', () => {
   });
 
   it('accepts the password as bytes', async () => {
-    const remote = remoteFor(server, { password: new TextEncoder().encode(server.password) });
+    const remote = remoteFor(server(), { password: new TextEncoder().encode(server().password) });
     const map = mapOf(remote, [['bytes-password', '1']]);
     await map.freeze();
     expect(await remote.getUpdateId(map.hash()!)).toBe(0n);
   });
 
   it('raises HashNotFoundError for an unknown hash', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const hash = new Uint8Array(randomBytes(32));
     for (const call of [
       () => remote.getUpdateId(hash),
@@ -237,7 +231,7 @@ describe('errors from the Rust server', () => {
   });
 
   it('raises ConnectionClosedError when the server cannot decode an event (it hangs up)', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, [['undecodable', '1']]);
     await map.freeze();
     const hash = map.hash()!;
@@ -255,7 +249,7 @@ describe('errors from the Rust server', () => {
   });
 
   it('raises ConnectionClosedError for init data the server cannot decode', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const err = await remote.sendInit(new Uint8Array(randomBytes(32)), new Uint8Array([1, 200])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionClosedError);
   });

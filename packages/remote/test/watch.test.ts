@@ -6,21 +6,15 @@ import { encodeDiffEntries, kinds } from '@syncstate/core';
 import { AuthenticationError, ConnectionClosedError, ConnectionError, type SyncResult } from '@syncstate/remote';
 import { createSelfSignedCertificate } from '@syncstate/server';
 import { kv, localMap, mapOf, remoteFor, waitForUpdateId } from '@syncstate/testkit/kv';
-import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rustServerForTests } from '@syncstate/testkit/rust';
+import { describe, expect, it } from 'vitest';
 import { readRequestFrame, startSilentTcp, startTlsStub } from './helpers/tls-stub.js';
 
-let server: RustServer;
-beforeAll(async () => {
-  server = await startRustServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = rustServerForTests();
 
 describe('watch', () => {
   it('yields each change the Rust server makes, and ends quietly on abort', async () => {
-    const remote = remoteFor(server);
+    const remote = remoteFor(server());
     const map = mapOf(remote, [['w-a', '1'], ['w-b', '2']]);
     await map.freeze();
     const hash = map.hash()!;
@@ -51,7 +45,7 @@ describe('watch', () => {
   });
 
   it('throws the errors retrying cannot fix (wrong password)', async () => {
-    const wrong = remoteFor(server, { password: 'wrong' });
+    const wrong = remoteFor(server(), { password: 'wrong' });
     const map = localMap([['w-auth', '1']]);
     await map.freeze();
     await expect(wrong.watch(map, { intervalMs: 10 }).next()).rejects.toBeInstanceOf(AuthenticationError);
@@ -61,7 +55,7 @@ describe('watch', () => {
     const silent = await startSilentTcp();
     const port = silent.port;
     await silent.close(); // now the port refuses connections
-    const remote = remoteFor({ ...server, port });
+    const remote = remoteFor({ ...server(), port });
     const map = localMap([['w-retry', '1']]);
     await map.freeze();
     const controller = new AbortController();
@@ -110,7 +104,7 @@ describe('watch', () => {
       });
     });
     try {
-      const remote = remoteFor({ ...server, port: stub.port, cert: identity.cert });
+      const remote = remoteFor({ ...server(), port: stub.port, cert: identity.cert });
       const retried: unknown[] = [];
       const controller = new AbortController();
       const watch = remote.watch(map, { intervalMs: 5, signal: controller.signal, onRetry: (e) => void retried.push(e) });

@@ -13,7 +13,7 @@ import { resolveLimits, type ServerLimits } from './limits/limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { EventHook, InitHook } from './registry/hooks.js';
 import { Metrics } from './metrics.js';
-import { MapRegistry, SLICE_MS } from './registry/registry.js';
+import { type LoadedMap, MapRegistry, SLICE_MS } from './registry/registry.js';
 import type { MapStorage } from '@syncstate/storage';
 
 /** Diffs of at least this many pairs are encoded in slices. */
@@ -110,6 +110,11 @@ export class ProtocolHandler<K, V, E> {
   /** Counters of this handler (shared with its server). */
   metrics(): ReturnType<Metrics['snapshot']> {
     return this.#metrics.snapshot();
+  }
+
+  /** The maps this server holds in memory, and how far behind its storage each is (see SyncStateServer.maps). */
+  maps(): Promise<LoadedMap[]> {
+    return this.#registry.loaded();
   }
 
   /** Resolves once every accepted event has been processed. */

@@ -6,6 +6,7 @@ export type { ConnectionInfo, Transport, TransportContext, TransportFactory, Tra
 export { defaultLimits, type ServerLimits } from './limits/limits.js';
 export { silentLogger, type Logger } from './logger.js';
 export type { EventHook, HookContext, InitHook } from './registry/hooks.js';
+export type { LoadedMap } from './registry/registry.js';
 export type { MetricsSnapshot, RequestKind, ResponseKind } from './metrics.js';
 export type { MapStorage } from '@syncstate/storage';
 export {

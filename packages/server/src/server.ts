@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { ServerClosedError } from './errors.js';
 import { ProtocolHandler, type ProtocolOptions } from './handler.js';
+import type { LoadedMap } from './registry/registry.js';
 import { ByteBudget } from './limits/budget.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { nodeTlsTransport } from './transport/node-tls.js';
@@ -98,6 +99,17 @@ export class SyncStateServer<K, V, E> {
       bytesOut: stats.bytesOut,
       connections: { active: stats.activeConnections, total: stats.totalConnections, rejected: stats.rejectedConnections },
     };
+  }
+
+  /**
+   * The maps this server holds in memory: for each, the update id of its copy,
+   * the storage's, and the difference. With a storage shared by several
+   * servers the others commit without telling this one, so a copy may be
+   * behind until its next read or event catches it up (reads always do
+   * first). Asks the storage once per map.
+   */
+  maps(): Promise<LoadedMap[]> {
+    return this.#handler.maps();
   }
 
   /**

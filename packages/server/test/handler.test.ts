@@ -491,14 +491,20 @@ describe('storage', () => {
     await h.close();
   });
 
-  it('withdraws a map whose changes could not be stored, rather than serving unstored changes', async () => {
+  it('drops changes that could not be stored and serves the map as last stored, never the unstored changes', async () => {
     const storage = new RecordingStorage();
     const { ask, hash, h } = await withMap({ storage });
     storage.failCommit = true;
     await ask(req.event(hash, { type: 'Set', value: ['a', 'lost'] }));
-    expect(await ask(req.getUpdateId(hash))).toBeNull();
-    expect(await ask(req.getDiff(hash, 0n, 1n))).toBeNull();
-    expect(h.metrics().errors).toMatchObject({ 'storage-failed': 3 });
+    await h.idle();
+    expect(h.metrics().errors).toMatchObject({ 'storage-failed': 1 });
+    // Loaded again from the storage: update id 0, 'a' as it was.
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 0n });
+    const full = await ask(req.getDiff(hash, 0n, 0n));
+    expect(full?.type === 'Diff' && decodeDiffEntries(full.encodedDiff, kinds.string, kinds.string)).toEqual(pairs);
+    storage.failCommit = false;
+    await ask(req.event(hash, { type: 'Set', value: ['a', 'kept'] }));
+    expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
   });
 });
 

@@ -3,30 +3,16 @@
 // crashes, a creation cut short is never served and is cleaned up, and other
 // maps are served while a big one loads.
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encode } from '@syncstate/codec';
 import { Diff, encodeDiffEntries, kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
-import { CorruptDatabaseError, SqliteStorage, StorageError } from '@syncstate/storage-sqlite';
+import { CorruptDatabaseError, StorageError } from '@syncstate/storage-sqlite';
 import { startChildServer } from './helpers/process.js';
-import { commitMap, createMap, eventBytes, hex, loadMap, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, eventBytes, hex, loadMap, masterMap, openStorage, PASSWORD, perTest, serverFiles, storeNew } from './helpers/setup.js';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function dbPath(): string {
-  const { dir, cleanup } = tempDir('big');
-  cleanups.push(cleanup);
-  return join(dir, 'maps.db');
-}
-
-function open(path: string, readOnly = false): SqliteStorage<string, string> {
-  return new SqliteStorage({ path, key: kinds.string, value: kinds.string, readOnly });
-}
+const { defer, folder, dbPath } = perTest('big');
 
 /** 20,000 pairs with 60-byte values: about 1.5 MB, several parts. */
 function bigPairs(n = 20_000, tag = ''): Array<[string, string]> {
@@ -43,6 +29,16 @@ function answers(map: StateMap<string, string>): string[] {
   return out;
 }
 
+/** The answers of the map stored under `hash`, from the file opened anew. */
+async function reopenedAnswers(path: string, hash: Uint8Array): Promise<string[]> {
+  const storage = openStorage(path);
+  try {
+    return answers((await loadMap(storage, hash))!);
+  } finally {
+    await storage.close();
+  }
+}
+
 function rows(path: string, sql: string): unknown[] {
   const db = new Database(path, { readonly: true });
   try {
@@ -55,25 +51,23 @@ function rows(path: string, sql: string): unknown[] {
 describe('a big map', () => {
   it('is stored in parts, its freeze entry once, its changes as rows; it comes back with byte-identical answers', async () => {
     const path = dbPath();
-    let storage = open(path);
-    const map = await masterMap(bigPairs());
+    const { storage: writer, map } = await storeNew(path, bigPairs());
     const hash = map.hash()!;
-    await createMap(storage, map);
     for (let i = 0; i < 12; i++) {
       const from = map.getUpdateId();
       if (i % 4 === 0) map.beginModification().set(`key-${i}`, `batch-${i}`).set('key-19999', `last-${i}`).commit();
       else if (i % 4 === 1) map.beginModification().commit(); // an empty commit
       else map.set(`key-${(i * 997) % 20_000}`, `set-${i}`);
-      await commitMap(storage, map, from);
+      await commitMap(writer, map, from);
     }
     const before = answers(map);
-    await storage.close();
+    await writer.close();
 
     expect(Number(rows(path, 'SELECT count(*) FROM parts')[0])).toBeGreaterThan(3);
     expect(rows(path, 'SELECT length(pairs) FROM history WHERE seq = 0')).toEqual([0]); // the parts' pairs
     expect(Number(rows(path, 'SELECT count(*) FROM pairs')[0])).toBe(new Set(['key-0', 'key-4', 'key-8', 'key-19999', ...[2, 3, 6, 7, 10, 11].map((i) => `key-${(i * 997) % 20_000}`)]).size);
 
-    storage = open(path);
+    const storage = openStorage(path);
     expect(storage.hashes()).toEqual([hex(hash)]);
     expect(await storage.peek(hash, hex(hash))).toEqual({ updateId: map.getUpdateId() });
     const back = (await loadMap(storage, hash))!;
@@ -84,17 +78,13 @@ describe('a big map', () => {
     await commitMap(storage, back, from);
     const after = answers(back);
     await storage.close();
-    storage = open(path);
-    expect(answers((await loadMap(storage, hash))!)).toEqual(after);
-    await storage.close();
+    expect(await reopenedAnswers(path, hash)).toEqual(after);
   });
 
   it('trimmed past its freeze entry, reads its values from the parts and the changed rows', async () => {
     const path = dbPath();
-    let storage = open(path);
-    const map = await masterMap(bigPairs());
+    const { storage, map } = await storeNew(path, bigPairs());
     const hash = map.hash()!;
-    await createMap(storage, map);
     for (let i = 1; i <= 20; i++) {
       map.set(`key-${i}`, `v${i}`);
       await commitMap(storage, map, BigInt(i - 1), i === 20 ? 15n : undefined);
@@ -103,19 +93,15 @@ describe('a big map', () => {
     const before = answers(map);
     await storage.close();
     expect(rows(path, 'SELECT upto_id FROM history ORDER BY seq')).toEqual([16, 17, 18, 19, 20]);
-    storage = open(path);
-    expect(answers((await loadMap(storage, hash))!)).toEqual(before);
-    await storage.close();
+    expect(await reopenedAnswers(path, hash)).toEqual(before);
   });
 
   it('loads once for concurrent loads, and other maps are served while it loads', async () => {
     const path = dbPath();
-    let storage = open(path);
-    const big = await masterMap(bigPairs(60_000));
-    await createMap(storage, big);
-    await storage.close();
+    const { storage: writer, map: big } = await storeNew(path, bigPairs(60_000));
+    await writer.close();
 
-    storage = open(path);
+    const storage = openStorage(path);
     const order: string[] = [];
     const hash = big.hash()!;
     const first = storage.load(hash, hex(hash)).then((m) => (order.push('big'), m));
@@ -132,21 +118,19 @@ describe('a big map', () => {
 
   it('whose parts are damaged is refused when loaded', async () => {
     const path = dbPath();
-    let storage = open(path);
-    const map = await masterMap(bigPairs());
-    await createMap(storage, map);
-    await storage.close();
+    const { storage: writer, map } = await storeNew(path, bigPairs());
+    await writer.close();
     const db = new Database(path);
     db.prepare('UPDATE parts SET pairs = ? WHERE part = 1').run(Buffer.from([0xfc, 1, 2]));
     db.close();
-    storage = open(path);
+    const storage = openStorage(path);
     await expect(loadMap(storage, map.hash()!)).rejects.toThrow(CorruptDatabaseError);
     await storage.close();
   });
 
   it('written a row per pair (before parts) loads page by page', async () => {
     const path = dbPath();
-    const storage = open(path);
+    const storage = openStorage(path);
     await storage.close();
     const map = await masterMap(bigPairs(5000));
     map.set('key-7', 'changed');
@@ -164,7 +148,7 @@ describe('a big map', () => {
       }
     })();
     db.close();
-    const reopened = open(path);
+    const reopened = openStorage(path);
     expect(answers((await loadMap(reopened, map.hash()!))!)).toEqual(answers(map));
     await reopened.close();
   });
@@ -173,7 +157,7 @@ describe('a big map', () => {
 describe('a big map whose creation was cut short', () => {
   it('closing the storage meanwhile rejects the creation; nothing of it is served or left', async () => {
     const path = dbPath();
-    let storage = open(path);
+    let storage = openStorage(path);
     const kept = await masterMap([['k', 'v']]);
     await createMap(storage, kept);
     const map = await masterMap(bigPairs(100_000));
@@ -186,7 +170,7 @@ describe('a big map whose creation was cut short', () => {
     for (let i = 0; i < 2000 && wal() < 512 << 10; i++) await new Promise((resolve) => setTimeout(resolve, 2));
     await storage.close();
     const outcome = await creating;
-    storage = open(path);
+    storage = openStorage(path);
     if (outcome === 'stored') {
       // The close came after the last commit: the map is whole.
       expect(answers((await loadMap(storage, map.hash()!))!)).toEqual(answers(map));
@@ -204,10 +188,8 @@ describe('a big map whose creation was cut short', () => {
 
   it('rows a crash left are not served, and the next read-write open deletes them', async () => {
     const path = dbPath();
-    let storage = open(path);
-    const kept = await masterMap(bigPairs(5000, '-kept'));
-    await createMap(storage, kept);
-    await storage.close();
+    const { storage: writer, map: kept } = await storeNew(path, bigPairs(5000, '-kept'));
+    await writer.close();
     // What create.ts writes before its last transaction: the record, parts and history, no maps row.
     const db = new Database(path);
     db.prepare("INSERT INTO meta (name, value) VALUES ('creating 9', 'x')").run();
@@ -215,12 +197,12 @@ describe('a big map whose creation was cut short', () => {
     db.prepare("INSERT INTO history VALUES (9, 0, 0, 0, X'')").run();
     db.close();
 
-    storage = open(path, true);
+    let storage = openStorage(path, { readOnly: true });
     expect(storage.hashes()).toEqual([hex(kept.hash()!)]);
     await storage.close();
     expect(rows(path, 'SELECT count(*) FROM parts WHERE map_id = 9')).toEqual([1]); // read-only: untouched
 
-    storage = open(path);
+    storage = openStorage(path);
     expect(answers((await loadMap(storage, kept.hash()!))!)).toEqual(answers(kept));
     // The next map gets a new id, past the leftovers'.
     const next = await masterMap(bigPairs(5000, '-next'));
@@ -228,19 +210,15 @@ describe('a big map whose creation was cut short', () => {
     await storage.close();
     expect(rows(path, 'SELECT count(*) FROM parts WHERE map_id = 9')).toEqual([0]);
     expect(rows(path, "SELECT count(*) FROM meta WHERE name LIKE 'creating %'")).toEqual([0]);
-    storage = open(path);
-    expect(answers((await loadMap(storage, next.hash()!))!)).toEqual(answers(next));
-    await storage.close();
+    expect(await reopenedAnswers(path, next.hash()!)).toEqual(answers(next));
   });
 });
 
 describe('a server with a big map', () => {
   it('killed after acknowledging changes, restarts with them', async () => {
-    const { dir, cleanup } = tempDir('big-crash');
-    cleanups.push(cleanup);
-    const files = await serverFiles(dir);
+    const files = await serverFiles(folder());
     let server = await startChildServer(files);
-    cleanups.push(() => server.kill());
+    defer(() => server.kill());
     let r = new TcpStateRemote({ port: server.port, tls: { ca: files.pem }, password: PASSWORD, key: kinds.string, value: kinds.string });
     const map = new StateMap({ key: kinds.string, value: kinds.string, remote: r });
     for (const [k, v] of bigPairs(10_000)) map.push(k, v);

@@ -9,35 +9,22 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kinds, StateMap } from '@syncstate/core';
 import { ConnectionClosedError, TcpStateRemote } from '@syncstate/remote';
 import { createSelfSignedCertificate, type Logger } from '@syncstate/server';
-import { SqliteStorage, StorageError, StorageFullError, StorageReadOnlyError } from '@syncstate/storage-sqlite';
+import { StorageError, StorageFullError, StorageReadOnlyError } from '@syncstate/storage-sqlite';
 import { startKvServer } from '@syncstate/testkit/kv-server';
 import { startChildServer } from './helpers/process.js';
-import { commitMap, createMap, eventBytes, hex, loadMap, masterMap, PASSWORD, serverFiles, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, eventBytes, loadMap, masterMap, openStorage, PASSWORD, perTest, serverFiles, storeNew } from './helpers/setup.js';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function folder(): string {
-  const { dir, cleanup } = tempDir('failure');
-  cleanups.push(cleanup);
-  return dir;
-}
+const { defer, folder, dbPath } = perTest('failure');
 
 function immutable(...paths: string[]): void {
   execFileSync('chattr', ['+i', ...paths]);
-  cleanups.push(() => {
+  defer(() => {
     execFileSync('chattr', ['-i', ...paths.filter((p) => existsSync(p))]);
   });
-}
-
-function open(path: string, extra: Partial<ConstructorParameters<typeof SqliteStorage<string, string>>[0]> = {}): SqliteStorage<string, string> {
-  return new SqliteStorage({ path, key: kinds.string, value: kinds.string, ...extra });
 }
 
 /** A logger that keeps the warnings and errors the server reports. */
@@ -54,8 +41,8 @@ async function waitFor(check: () => boolean): Promise<void> {
 
 describe('full disk (max_page_count)', () => {
   it('storage: StorageFullError, the change is not stored, earlier ones are, reads go on', async () => {
-    const path = join(folder(), 'maps.db');
-    let storage = open(path, { maxPageCount: 40 });
+    const path = dbPath();
+    let storage = openStorage(path, { maxPageCount: 40 });
     const a = await masterMap([['a', '']]);
     const b = await masterMap([['b', 'small']]);
     for (const m of [a, b]) await createMap(storage, m);
@@ -75,27 +62,27 @@ describe('full disk (max_page_count)', () => {
     expect(stored).toBeGreaterThan(3n);
     // Other maps are still read from the file.
     await storage.close();
-    storage = open(path, { maxPageCount: 40 });
+    storage = openStorage(path, { maxPageCount: 40 });
     expect((await loadMap(storage, b.hash()!))!.get('b')).toBe('small');
     const back = (await loadMap(storage, a.hash()!))!;
     expect(back.getUpdateId()).toBe(stored);
     expect(back.get('a')).toBe(`${'x'.repeat(3000)}${stored - 1n}`);
     await storage.close();
     // With room again, the map goes on from its last stored id.
-    storage = open(path);
+    storage = openStorage(path);
     const more = (await loadMap(storage, a.hash()!))!;
     more.set('a', 'room');
     await commitMap(storage, more, stored);
     await storage.close();
   });
 
-  it('server: the map whose change could not be stored is withdrawn and logged, other maps keep answering', async () => {
-    const path = join(folder(), 'maps.db');
+  it('server: a change that could not be stored is dropped, unacknowledged and logged; the map is served as stored, other maps keep answering', async () => {
+    const path = dbPath();
     const tls = await createSelfSignedCertificate();
     const logger = recorder();
-    const storage = open(path, { maxPageCount: 40 });
+    const storage = openStorage(path, { maxPageCount: 40 });
     const server = await startKvServer({ ...tls, password: PASSWORD, storage, logger });
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const r = new TcpStateRemote({ port: server.address()!.port, tls: { ca: tls.cert }, password: PASSWORD, key: kinds.string, value: kinds.string });
     const maps = await Promise.all(
       ['full', 'calm'].map(async (k) => {
@@ -107,17 +94,23 @@ describe('full disk (max_page_count)', () => {
     );
     const [full, calm] = maps as [StateMap<string, string>, StateMap<string, string>];
     await r.sendEvent(eventBytes({ type: 'Set', value: ['calm', 'once'] }), calm.hash()!);
-    // Events are accepted until the map is withdrawn; then they are closed without an answer too.
+    // Events are acknowledged while their changes are stored; the first that does not fit is closed without an answer.
     let refused: unknown;
+    let acknowledged = 0;
     for (let i = 0; i < 100 && refused === undefined; i++) {
-      await r.sendEvent(eventBytes({ type: 'Set', value: ['full', 'y'.repeat(4000) + i] }), full.hash()!).catch((err: unknown) => (refused = err));
+      await r.sendEvent(eventBytes({ type: 'Set', value: ['full', 'y'.repeat(4000) + i] }), full.hash()!).then(
+        () => acknowledged++,
+        (err: unknown) => (refused = err),
+      );
     }
     expect(refused).toBeInstanceOf(ConnectionClosedError);
     await waitFor(() => logger.errors.some((e) => e.err instanceof StorageFullError));
     const logged = logger.errors.find((e) => e.err instanceof StorageFullError)!;
     expect(logged.msg).toMatch(/storing changes failed/);
-    // The withdrawn map: requests are closed without an answer rather than showing unstored changes.
-    await expect(r.getUpdateId(full.hash()!)).rejects.toBeInstanceOf(ConnectionClosedError);
+    // The map comes back as stored: every acknowledged change, not the refused one.
+    expect(await r.getUpdateId(full.hash()!)).toBe(BigInt(acknowledged));
+    await r.sync(full);
+    expect(full.get('full')).toBe('y'.repeat(4000) + (acknowledged - 1));
     // The other map is served as before.
     expect(await r.getUpdateId(calm.hash()!)).toBe(1n);
     await r.sync(calm);
@@ -127,8 +120,8 @@ describe('full disk (max_page_count)', () => {
 
 describe('read-only', () => {
   it('readOnly: true serves stored maps; events and new maps are refused with StorageReadOnlyError in the log', async () => {
-    const path = join(folder(), 'maps.db');
-    const writer = open(path);
+    const path = dbPath();
+    const writer = openStorage(path);
     const map = await masterMap([['k', 'v']]);
     map.set('k', 'w');
     await createMap(writer, map);
@@ -137,8 +130,8 @@ describe('read-only', () => {
 
     const tls = await createSelfSignedCertificate();
     const logger = recorder();
-    const server = await startKvServer({ ...tls, password: PASSWORD, storage: open(path, { readOnly: true }), logger });
-    cleanups.push(() => server.close());
+    const server = await startKvServer({ ...tls, password: PASSWORD, storage: openStorage(path, { readOnly: true }), logger });
+    defer(() => server.close());
     const r = new TcpStateRemote({ port: server.address()!.port, tls: { ca: tls.cert }, password: PASSWORD, key: kinds.string, value: kinds.string });
     expect(await r.getUpdateId(map.hash()!)).toBe(1n);
     const diff = await r.fetchUpdates(0n, 1n, map.hash()!);
@@ -159,14 +152,12 @@ describe('read-only', () => {
   it('an immutable folder: a plain open fails clearly; readOnly "auto" serves it and says why', async () => {
     const dir = folder();
     const path = join(dir, 'maps.db');
-    const writer = open(path);
-    const map = await masterMap([['k', 'v']]);
-    await createMap(writer, map);
+    const { storage: writer, map } = await storeNew(path, [['k', 'v']]);
     await writer.close();
     immutable(path, dir);
 
-    expect(() => open(path)).toThrow(StorageReadOnlyError);
-    const storage = open(path, { readOnly: 'auto' });
+    expect(() => openStorage(path)).toThrow(StorageReadOnlyError);
+    const storage = openStorage(path, { readOnly: 'auto' });
     expect(storage.readOnly).toBe(true);
     expect(storage.readOnlyReason).toMatch(/readonly|read-only/i);
     const back = (await loadMap(storage, map.hash()!))!;
@@ -189,7 +180,7 @@ describe('read-only', () => {
     await server.kill();
     expect(existsSync(`${files.db}-wal`)).toBe(true);
     immutable(files.db, `${files.db}-wal`, dir);
-    expect(() => open(files.db, { readOnly: true })).toThrow(
+    expect(() => openStorage(files.db, { readOnly: true })).toThrow(
       expect.objectContaining({ name: 'StorageReadOnlyError', message: expect.stringMatching(/did not close cleanly.*read-write once/) }),
     );
   });
@@ -197,9 +188,7 @@ describe('read-only', () => {
   it('a file made immutable while open: writes fail with a typed error, reads go on', async () => {
     const dir = folder();
     const path = join(dir, 'maps.db');
-    const storage = open(path);
-    const map = await masterMap([['k', 'v']]);
-    await createMap(storage, map);
+    const { storage, map } = await storeNew(path, [['k', 'v']]);
     immutable(path, `${path}-wal`, dir);
     map.set('k', 'w');
     const err = await commitMap(storage, map, 0n).catch((e: unknown) => e);

@@ -1,25 +1,20 @@
 // Graceful restart: a server on a SqliteStorage is closed and a new one
 // opened on the same file; both answer a grid of GetDiff requests (and
 // GetUpdateId) with the same bytes, with unbounded and with bounded history.
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeResponse, type Request } from '@syncstate/codec';
 import { kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
 import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
-import { SqliteStorage } from '@syncstate/storage-sqlite';
 import { startKvServer } from '@syncstate/testkit/kv-server';
-import { eventBytes, hex, type KvEvent, PASSWORD, tempDir } from './helpers/setup.js';
+import { eventBytes, hex, type KvEvent, openStorage, PASSWORD, perTest } from './helpers/setup.js';
 
 const U64_MAX = (1n << 64n) - 1n;
-const cleanups: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { defer, dbPath } = perTest('restart');
 
 async function start(path: string, tls: { cert: string; key: string }, maxHistory?: number): Promise<SyncStateServer<string, string, KvEvent>> {
-  const storage = new SqliteStorage({ path, key: kinds.string, value: kinds.string });
+  const storage = openStorage(path);
   return startKvServer({ ...tls, password: PASSWORD, storage, ...(maxHistory === undefined ? {} : { limits: { maxHistory } }) });
 }
 
@@ -70,12 +65,10 @@ function events(size: number): { events: KvEvent[]; n: bigint } {
 describe('close, reopen: the same answers, byte for byte', () => {
   for (const maxHistory of [undefined, 8]) {
     it(`maxHistory ${maxHistory ?? 'unbounded'}`, async () => {
-      const { dir, cleanup } = tempDir('restart');
-      cleanups.push(cleanup);
-      const path = join(dir, 'maps.db');
+      const path = dbPath();
       const tls = await createSelfSignedCertificate();
       let server = await start(path, tls, maxHistory);
-      cleanups.push(() => server.close());
+      defer(() => server.close());
       let r = remote(server, tls.cert);
       const maps: Array<{ hash: Uint8Array; n: bigint }> = [];
       for (const size of [6, 2]) {

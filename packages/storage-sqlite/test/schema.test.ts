@@ -2,10 +2,9 @@
 // from a newer version, or damaged are refused with a typed error and left
 // exactly as they were.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encode } from '@syncstate/codec';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeDiffEntries, kinds, type StateMap } from '@syncstate/core';
 import {
   APPLICATION_ID,
@@ -13,25 +12,11 @@ import {
   ForeignFileError,
   SCHEMA_VERSION,
   SchemaVersionError,
-  SqliteStorage,
   StorageReadOnlyError,
 } from '@syncstate/storage-sqlite';
-import { commitMap, createMap, hex, loadMap, masterMap, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, hex, loadMap, masterMap, openStorage, perTest } from './helpers/setup.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-function dbPath(): string {
-  const { dir, cleanup } = tempDir('schema');
-  cleanups.push(cleanup);
-  return join(dir, 'maps.db');
-}
-
-function open(path: string, readOnly = false): SqliteStorage<string, string> {
-  return new SqliteStorage({ path, key: kinds.string, value: kinds.string, readOnly });
-}
+const { dbPath } = perTest('schema');
 
 /** The first layout, as version 1 of the package wrote it (see src/schema.ts). */
 const V1_SCHEMA = `
@@ -103,9 +88,9 @@ describe('migration', () => {
     writeV1(path, [a, b]);
 
     // Read-only cannot migrate: refused, untouched.
-    refusedUnchanged(path, () => open(path, true), StorageReadOnlyError, /schema version 1.*read-write once/);
+    refusedUnchanged(path, () => openStorage(path, { readOnly: true }), StorageReadOnlyError, /schema version 1.*read-write once/);
 
-    const storage = open(path);
+    const storage = openStorage(path);
     for (const map of [a, b]) {
       const back = (await loadMap(storage, map.hash()!))!;
       expect([...back.entries()]).toEqual([...map.entries()]);
@@ -125,7 +110,7 @@ describe('migration', () => {
       { name: 'value_kind', value: 'string' },
     ]);
     db.close();
-    const reopened = open(path);
+    const reopened = openStorage(path);
     expect((await loadMap(reopened, a.hash()!))!.get('x')).toBe('after');
     await reopened.close();
   });
@@ -136,7 +121,7 @@ describe('migration', () => {
     db.exec(V1_SCHEMA.replace(/CREATE TABLE history[\s\S]*$/, '')); // a v1 file missing its history table
     db.close();
     const before = readFileSync(path);
-    expect(() => open(path)).toThrow(/history/);
+    expect(() => openStorage(path)).toThrow(/history/);
     expect(readFileSync(path).equals(before)).toBe(true);
     const check = new Database(path, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(1);
@@ -149,7 +134,7 @@ describe('migration', () => {
     const db = new Database(path);
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION + 1}; CREATE TABLE future (x);`);
     db.close();
-    const err = refusedUnchanged(path, () => open(path), SchemaVersionError, /schema version 3.*knows up to 2/);
+    const err = refusedUnchanged(path, () => openStorage(path), SchemaVersionError, /schema version 3.*knows up to 2/);
     expect(err).toMatchObject({ code: 'newer-schema', version: SCHEMA_VERSION + 1 });
   });
 });
@@ -158,7 +143,7 @@ describe('refusing what is not ours', () => {
   it('a file that is not SQLite', () => {
     const path = dbPath();
     writeFileSync(path, 'maps: {"a": 1}\n'.repeat(100));
-    const err = refusedUnchanged(path, () => open(path), ForeignFileError, /not an SQLite database; refusing to touch it/);
+    const err = refusedUnchanged(path, () => openStorage(path), ForeignFileError, /not an SQLite database; refusing to touch it/);
     expect(err).toMatchObject({ code: 'not-sqlite' });
   });
 
@@ -168,7 +153,7 @@ describe('refusing what is not ours', () => {
       const db = new Database(path);
       db.exec(sql);
       db.close();
-      const err = refusedUnchanged(path, () => open(path), ForeignFileError, /another application.*refusing to touch it/);
+      const err = refusedUnchanged(path, () => openStorage(path), ForeignFileError, /another application.*refusing to touch it/);
       expect(err).toMatchObject({ code: 'foreign-database' });
     }
   });
@@ -178,12 +163,12 @@ describe('refusing what is not ours', () => {
     const db = new Database(path);
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}; CREATE TABLE maps (x);`);
     db.close();
-    refusedUnchanged(path, () => open(path), CorruptDatabaseError, /lacks the tables meta, pairs, history/);
+    refusedUnchanged(path, () => openStorage(path), CorruptDatabaseError, /lacks the tables meta, pairs, history/);
   });
 
   it('a file with damaged pages is refused at open', async () => {
     const path = dbPath();
-    const storage = open(path);
+    const storage = openStorage(path);
     const map = await masterMap(Array.from({ length: 400 }, (_, i) => [`key-${i}`, `value-${i}`] as [string, string]));
     await createMap(storage, map);
     await storage.close();
@@ -192,19 +177,19 @@ describe('refusing what is not ours', () => {
     expect(bytes.length).toBeGreaterThan(6 * page);
     bytes.fill(0xa5, 4 * page, 4 * page + 200); // a b-tree page header and cells
     writeFileSync(path, bytes);
-    refusedUnchanged(path, () => open(path), CorruptDatabaseError, /damaged/);
+    refusedUnchanged(path, () => openStorage(path), CorruptDatabaseError, /damaged/);
   });
 
   it('rows that do not decode are reported when the map is loaded', async () => {
     const path = dbPath();
-    let storage = open(path);
+    let storage = openStorage(path);
     const map = await masterMap([['k', 'v']]);
     await createMap(storage, map);
     await storage.close();
     const db = new Database(path);
     db.prepare('UPDATE pairs SET value = ?').run(Buffer.from([0xfc, 1, 2])); // a varint marker with too few bytes
     db.close();
-    storage = open(path);
+    storage = openStorage(path);
     await expect(loadMap(storage, map.hash()!)).rejects.toMatchObject({
       name: 'CorruptDatabaseError',
       code: 'corrupt',
@@ -217,7 +202,7 @@ describe('refusing what is not ours', () => {
     const path = dbPath();
     writeFileSync(path, '');
     for (const readOnly of [false, true]) {
-      expect(() => open(path, readOnly)).toThrow(
+      expect(() => openStorage(path, { readOnly })).toThrow(
         expect.objectContaining({ name: 'CorruptDatabaseError', code: 'corrupt', message: expect.stringMatching(/empty \(0 bytes\).*not recreated.*backup.*delete it/) }),
       );
     }

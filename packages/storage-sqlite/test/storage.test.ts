@@ -1,32 +1,18 @@
 // SqliteStorage on its own (no server), beyond the storage contract's
 // conformance suite (conformance.test.ts): how the history floor shows in
 // the file, and the typed errors of SQLite's limits and of the file itself.
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kinds } from '@syncstate/core';
 import { SqliteStorage, StorageError } from '@syncstate/storage-sqlite';
-import { commitMap, createMap, hex, loadMap, masterMap, tempDir } from './helpers/setup.js';
+import { commitMap, createMap, hex, loadMap, masterMap, openStorage, perTest } from './helpers/setup.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-function dbPath(): string {
-  const { dir, cleanup } = tempDir('storage');
-  cleanups.push(cleanup);
-  return join(dir, 'maps.db');
-}
-
-function open(path: string): SqliteStorage<string, string> {
-  return new SqliteStorage({ path, key: kinds.string, value: kinds.string });
-}
+const { dbPath } = perTest('storage');
 
 describe('bounded history', () => {
   it('the floor deletes the oldest rows from the file; a request from before them gets the full map', async () => {
     const path = dbPath();
-    let storage = open(path);
+    let storage = openStorage(path);
     const map = await masterMap([
       ['a', '0'],
       ['b', '0'],
@@ -44,7 +30,7 @@ describe('bounded history', () => {
     rows.close();
     expect(seqs.map((r) => r.upto_id)).toEqual(Array.from({ length: 10 }, (_, i) => 91 + i));
 
-    storage = open(path);
+    storage = openStorage(path);
     const back = (await loadMap(storage, hash))!;
     expect(back.historySize).toBe(10);
     expect(back.getDiff(95n, 100n).entries).toEqual(map.getDiff(95n, 100n).entries);
@@ -60,14 +46,14 @@ describe('bounded history', () => {
 
 describe('typed errors', () => {
   it('close is idempotent', async () => {
-    const storage = open(dbPath());
+    const storage = openStorage(dbPath());
     await storage.close();
     await storage.close();
     expect(() => storage.hashes()).toThrow(expect.objectContaining({ code: 'closed' }));
   });
 
   it('update ids SQLite cannot hold are refused, and nothing of the map is stored', async () => {
-    const storage = open(dbPath());
+    const storage = openStorage(dbPath());
     const map = await masterMap([['a', '0']]);
     const hash = map.hash()!;
     const far = { hash, keys: ['a'], values: ['far'], updateId: 1n << 63n, history: [] };
@@ -78,7 +64,7 @@ describe('typed errors', () => {
 
   it('another kind of key or value than the file was written with is refused', async () => {
     const path = dbPath();
-    await open(path).close();
+    await openStorage(path).close();
     expect(() => new SqliteStorage({ path, key: kinds.bytes, value: kinds.string })).toThrow(
       expect.objectContaining({ name: 'StorageError', code: 'kind-mismatch', message: expect.stringMatching(/key_kind string/) }),
     );
@@ -86,16 +72,16 @@ describe('typed errors', () => {
 
   it('a second storage on the same file is refused while the first is open', async () => {
     const path = dbPath();
-    const first = open(path);
+    const first = openStorage(path);
     let error: unknown;
     try {
-      open(path);
+      openStorage(path);
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(StorageError);
     expect(error).toMatchObject({ code: 'locked' });
     await first.close();
-    await open(path).close(); // free again
+    await openStorage(path).close(); // free again
   });
 });

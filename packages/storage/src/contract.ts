@@ -103,3 +103,53 @@ export interface MapStorage<K, V> {
   /** Stores what is pending and releases resources; called once by the server's `close()` after all work is done. */
   close(): Promise<void>;
 }
+
+/** Updates of a map committed after a given update id (by other servers, for a shared store). */
+export interface MapUpdates<K, V> {
+  /** The stored update id. */
+  readonly updateId: bigint;
+  /**
+   * One history entry per update after the given id, oldest first, up to
+   * `updateId`; undefined when some of them are below the history floor
+   * (forgotten): the caller loads the whole map again instead.
+   */
+  readonly entries: readonly Diff<K, V>[] | undefined;
+}
+
+/** A map's write lock, held across every server sharing the store until `commit` or `release`. */
+export interface MapLock<K, V> {
+  /** What other servers committed since the update id the lock was asked with; apply it before writing. */
+  readonly updates: MapUpdates<K, V>;
+  /** Applies the commit (starting at `updates.updateId`) atomically and releases the lock; rejects as MapStorage.commit. */
+  commit(commit: MapCommit<K, V>): Promise<void>;
+  /** Releases the lock, writing nothing. */
+  release(): Promise<void>;
+}
+
+/**
+ * A store that several servers use at once (a database server): any of them
+ * may serve any map. On top of MapStorage's promises:
+ *
+ * - `lock` serializes the writers of one map across servers: a server takes
+ *   it before running an event's hooks, applies what others committed since
+ *   its copy (so hooks see the map's latest state), and commits under it.
+ *   Update ids are handed out once, in one order, without gaps. A server
+ *   that dies holding it (process killed, connection cut) loses it.
+ * - `updatesSince` is how a server's copy catches up before answering a
+ *   read, so a read on any server sees every commit resolved before it
+ *   started (read-your-writes across servers).
+ * - `create` of a hash another server created meanwhile rejects with
+ *   'duplicate-map' only once that map is complete and loadable.
+ */
+export interface SharedMapStorage<K, V> extends MapStorage<K, V> {
+  readonly shared: true;
+  /** The map's updates after `updateId`; undefined: no such map. */
+  updatesSince(hash: Uint8Array, hashHex: string, updateId: bigint): Promise<MapUpdates<K, V> | undefined>;
+  /** Waits for the map's write lock; rejects with 'unknown-map' for a map never created. */
+  lock(hash: Uint8Array, hashHex: string, updateId: bigint): Promise<MapLock<K, V>>;
+}
+
+/** Whether `storage` is shared by several servers. */
+export function isShared<K, V>(storage: MapStorage<K, V> | undefined): storage is SharedMapStorage<K, V> {
+  return (storage as Partial<SharedMapStorage<K, V>> | undefined)?.shared === true;
+}

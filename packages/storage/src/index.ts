@@ -3,9 +3,10 @@
 // with, and a store in memory. Durable stores (@syncstate/storage-sqlite)
 // implement the same contract.
 
-export type { ChangedPair, MapCommit, MapStorage, StoredMap } from './contract.js';
+export type { ChangedPair, MapCommit, MapLock, MapStorage, MapUpdates, SharedMapStorage, StoredMap } from './contract.js';
+export { isShared } from './contract.js';
 export { StorageError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
 export { checkCommit } from './check.js';
 export { MemoryStorage } from './memory.js';
-export { commitSince, restoreMap, storedMapOf } from './records.js';
+export { applyEntries, commitSince, restoreMap, storedMapOf } from './records.js';

@@ -4,7 +4,7 @@
  * how a map is held in memory. Also what tools and tests use to put a
  * StateMap in a store or take it out.
  */
-import { type Kind, type Pace, StateMap } from '@syncstate/core';
+import { type Diff, type Kind, type Pace, StateMap } from '@syncstate/core';
 import type { ChangedPair, MapCommit, StoredMap } from './contract.js';
 
 /** The record of a frozen master map, for `MapStorage.create`. Copies in slices (`pace`); the map must not change meanwhile. */
@@ -44,4 +44,22 @@ export function commitSince<K, V>(map: StateMap<K, V>, storedUpdateId: bigint, f
 
 function* zip<K, V>(keys: readonly K[], values: readonly V[]): Generator<[K, V]> {
   for (let i = 0; i < keys.length; i++) yield [keys[i]!, values[i]!];
+}
+
+/**
+ * Applies updates another server committed (MapUpdates.entries) to master
+ * map `map`: each entry is replayed as one modification, so the map's update
+ * ids and history entries come out as the committing server's, pair order
+ * included. Throws if an entry does not start at the map's update id.
+ */
+export function applyEntries<K, V>(map: StateMap<K, V>, entries: readonly Diff<K, V>[]): void {
+  for (const entry of entries) {
+    if (entry.fromUpdateId !== map.getUpdateId() || entry.uptoUpdateId !== entry.fromUpdateId + 1n) {
+      throw new RangeError(`update ${entry.fromUpdateId} -> ${entry.uptoUpdateId} does not follow the map's update id ${map.getUpdateId()}`);
+    }
+    const modification = map.beginModification();
+    const { keys, values } = entry;
+    for (let i = 0; i < keys.length; i++) modification.set(keys[i]!, values[i]!);
+    modification.commit();
+  }
 }

@@ -12,57 +12,46 @@ export interface PairOptions {
 
 export function duplexPair(options: PairOptions = {}): [Duplex, Duplex] {
   const hwm = options.highWaterMark ?? 16 * 1024;
-  let pendingA: (() => void) | undefined;
-  let pendingB: (() => void) | undefined;
-  // eslint-disable-next-line prefer-const
-  let b: Duplex;
-  const a: Duplex = new Duplex({
-    readableHighWaterMark: hwm,
-    writableHighWaterMark: hwm,
-    read() {
-      const cb = pendingB;
-      pendingB = undefined;
-      cb?.();
-    },
-    write(chunk: Buffer, _enc, cb) {
-      if (b.destroyed) return cb();
-      if (b.push(chunk)) cb();
-      else pendingA = cb;
-    },
-    final(cb) {
-      if (!b.destroyed) b.push(null);
-      cb();
-    },
-    destroy(err, cb) {
-      if (!b.destroyed) b.destroy();
-      pendingA?.();
-      cb(err);
-    },
-  });
-  b = new Duplex({
-    readableHighWaterMark: hwm,
-    writableHighWaterMark: hwm,
-    read() {
-      const cb = pendingA;
-      pendingA = undefined;
-      cb?.();
-    },
-    write(chunk: Buffer, _enc, cb) {
-      if (a.destroyed) return cb();
-      if (a.push(chunk)) cb();
-      else pendingB = cb;
-    },
-    final(cb) {
-      if (!a.destroyed) a.push(null);
-      cb();
-    },
-    destroy(err, cb) {
-      if (!a.destroyed) a.destroy();
-      pendingB?.();
-      cb(err);
-    },
-  });
-  return [a, b];
+  const a: End = new End(hwm, () => b);
+  const b: End = new End(hwm, () => a);
+  return [a.duplex, b.duplex];
+}
+
+/** One end of a pair: what it writes, its peer reads. */
+class End {
+  /** A write of this end waiting for the peer's reader to have room. */
+  stalled: (() => void) | undefined;
+  readonly duplex: Duplex;
+
+  constructor(hwm: number, peer: () => End) {
+    this.duplex = new Duplex({
+      readableHighWaterMark: hwm,
+      writableHighWaterMark: hwm,
+      read: () => {
+        const other = peer();
+        const cb = other.stalled;
+        other.stalled = undefined;
+        cb?.();
+      },
+      write: (chunk: Buffer, _enc, cb) => {
+        const other = peer().duplex;
+        if (other.destroyed) return cb();
+        if (other.push(chunk)) cb();
+        else this.stalled = cb;
+      },
+      final: (cb) => {
+        const other = peer().duplex;
+        if (!other.destroyed) other.push(null);
+        cb();
+      },
+      destroy: (err, cb) => {
+        const other = peer().duplex;
+        if (!other.destroyed) other.destroy();
+        this.stalled?.();
+        cb(err);
+      },
+    });
+  }
 }
 
 /** Frames `payload` as on the wire: u32 BE length, then the bytes. */

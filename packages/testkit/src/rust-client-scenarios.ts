@@ -2,13 +2,51 @@
 // by the node:tls tests (packages/server/test/rust-client.test.ts) and the
 // rustls transport's, so that both transports are held to the same Rust
 // client behaviour.
-import { expect, it } from 'vitest';
-import type { SyncStateServer } from '@syncstate/server';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
 import { hashOf, payload, req } from './fixtures.js';
-import type { KvEvent } from './kv-server.js';
-import type { RustClient } from './rust.js';
+import { startKvServer, type KvEvent } from './kv-server.js';
+import { RustClient } from './rust.js';
 
 type Got = { pairs: Array<[string, string]>; update_id: string; hash: string | null };
+
+export interface Live {
+  server: SyncStateServer<string, string, KvEvent>;
+  rust: RustClient;
+  password: string;
+  /** The server's certificate (PEM), the client's only trusted root. */
+  cert: string;
+  key: string;
+}
+
+/**
+ * For the tests of a describe block: the README server (kv-server.ts) on a
+ * new self-signed certificate, with `options` (transport, limits...), and a
+ * Rust client bound to it; started before the tests, closed after them. The
+ * function returned gives them while the tests run.
+ */
+export function liveKvServer(
+  password: string,
+  options: Omit<Parameters<typeof startKvServer>[0], 'cert' | 'key' | 'password'> = {},
+): () => Live {
+  let live: Live | undefined;
+  let server: SyncStateServer<string, string, KvEvent> | undefined;
+  let rust: RustClient | undefined;
+  beforeAll(async () => {
+    const { cert, key } = await createSelfSignedCertificate();
+    server = await startKvServer({ ...options, cert, key, password });
+    rust = RustClient.start({ port: server.address()!.port, rootCert: cert, password });
+    live = { server, rust, password, cert, key };
+  });
+  afterAll(async () => {
+    await rust?.close();
+    await server?.close();
+  });
+  return () => {
+    if (live === undefined) throw new Error('the server and the Rust client run only while the tests run');
+    return live;
+  };
+}
 
 /**
  * `live()` gives the README server (kv-server.ts, idleTimeoutMs 1 s),

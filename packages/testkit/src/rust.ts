@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { afterAll, beforeAll } from 'vitest';
 import { createSelfSignedCertificate } from '@syncstate/server';
 import { fixturesBinary } from './rust-fixtures.js';
 
@@ -185,5 +186,24 @@ export async function startRustServer(
     rss: () => status('VmRSS') * 1024,
     threads: () => status('Threads'),
     stop,
+  };
+}
+
+/**
+ * A Rust server (startRustServer) for the tests of a file or describe block:
+ * started before them, stopped after them. The function returned gives it
+ * while they run.
+ */
+export function rustServerForTests(options: Parameters<typeof startRustServer>[0] = {}): () => RustServer {
+  let server: RustServer | undefined;
+  beforeAll(async () => {
+    server = await startRustServer(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('the Rust server runs only while the tests run');
+    return server;
   };
 }

@@ -65,6 +65,8 @@ pub struct ListenOptions {
     pub drain_timeout_ms: f64,
     /// TLS worker threads; default: the machine's cores.
     pub threads: Option<u32>,
+    /// SO_REUSEPORT: several processes listen on one port and the kernel spreads connections over them.
+    pub reuse_port: Option<bool>,
 }
 
 /// Failure codes, named as ServerErrorCode of @syncstate/server.
@@ -250,7 +252,7 @@ impl RustlsListener {
             .ok_or_else(|| {
                 Error::from_reason(format!("{} resolves to no address", options.host))
             })?;
-        let std_listener = std::net::TcpListener::bind(addr)
+        let std_listener = bind(addr, options.reuse_port.unwrap_or(false))
             .map_err(|e| Error::from_reason(format!("listen {addr}: {e}")))?;
         std_listener.set_nonblocking(true)?;
         let address = std_listener.local_addr()?;
@@ -460,6 +462,26 @@ fn saturating_u64(n: f64) -> u64 {
     } else {
         u64::MAX
     }
+}
+
+/// A listening socket as std's TcpListener::bind makes it (SO_REUSEADDR on
+/// Unix, backlog 128), plus SO_REUSEPORT when asked.
+fn bind(addr: SocketAddr, reuse_port: bool) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    #[cfg(unix)]
+    {
+        socket.set_reuse_address(true)?;
+        if reuse_port {
+            socket.set_reuse_port(true)?;
+        }
+    }
+    #[cfg(not(unix))]
+    if reuse_port {
+        return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "SO_REUSEPORT is a Unix socket option"));
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>) {

@@ -24,6 +24,7 @@ export interface ListenOptions extends ConnectionLimits {
   tls12: boolean;
   tls13: boolean;
   threads?: number | undefined;
+  reusePort?: boolean | undefined;
 }
 
 export interface NativeStats {

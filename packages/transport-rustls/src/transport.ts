@@ -17,6 +17,12 @@ import { UnsupportedTlsOptionError } from './errors.js';
 export interface RustlsTransportOptions {
   /** TLS threads; default the number of cores. */
   threads?: number;
+  /**
+   * Listen with SO_REUSEPORT (Linux, BSDs, macOS): several processes bind the
+   * same port and the kernel spreads connections over them (`syncstate serve
+   * --workers`). Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** Use as `createServer({ ..., transport: rustlsTransport() })`. Throws AddonUnavailableError if the addon is missing. */
@@ -50,6 +56,7 @@ class RustlsTransport implements Transport {
       idleTimeoutMs,
       drainTimeoutMs,
       threads: options.threads,
+      reusePort: options.reusePort,
     };
   }
 

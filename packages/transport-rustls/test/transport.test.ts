@@ -5,11 +5,10 @@ import { connect as connectTls } from 'node:tls';
 import { encode } from '@syncstate/codec';
 import { kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
-import { createSelfSignedCertificate, createServer, nodeTlsTransport, type SyncStateServer } from '@syncstate/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kvEvent, startKvServer, type KvEvent } from '@syncstate/testkit/kv-server';
-import { RustClient } from '@syncstate/testkit/rust';
-import { noDelayedAckStallScenario, rustClientScenarios } from '@syncstate/testkit/rust-client-scenarios';
+import { createSelfSignedCertificate, createServer, nodeTlsTransport } from '@syncstate/server';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { kvEvent, type KvEvent } from '@syncstate/testkit/kv-server';
+import { liveKvServer, noDelayedAckStallScenario, rustClientScenarios } from '@syncstate/testkit/rust-client-scenarios';
 import { describeBattery, describeTransport } from '@syncstate/testkit/transport-suite';
 import { request } from '@syncstate/testkit/wire';
 import { isAvailable, rustlsTransport, tcpQuickAck, UnsupportedTlsOptionError } from '../src/index.js';
@@ -29,30 +28,17 @@ describe('the battery of @syncstate/server', () => {
 });
 
 describe('live', () => {
-  let cert: string;
-  let key: string;
-  let server: SyncStateServer<string, string, KvEvent>;
-  let rust: RustClient;
-
-  beforeAll(async () => {
-    ({ cert, key } = await createSelfSignedCertificate());
-    server = await startKvServer({ cert, key, password: PASSWORD, transport: rustlsTransport(), limits: { idleTimeoutMs: 1_000 } });
-    rust = RustClient.start({ port: server.address()!.port, rootCert: cert, password: PASSWORD });
-  });
-
-  afterAll(async () => {
-    await rust?.close();
-    await server?.close();
-  });
+  const live = liveKvServer(PASSWORD, { transport: rustlsTransport(), limits: { idleTimeoutMs: 1_000 } });
 
   it('reports its transport', () => {
-    expect(server.transport).toBe('rustls');
+    expect(live().server.transport).toBe('rustls');
   });
 
-  rustClientScenarios(() => ({ server, rust, password: PASSWORD }));
-  noDelayedAckStallScenario(() => ({ rust }));
+  rustClientScenarios(live);
+  noDelayedAckStallScenario(live);
 
   it('our TypeScript client syncs through it: init, an event, the hook\'s change pulled back', async () => {
+    const { server, cert } = live();
     const remote = new TcpStateRemote({ port: server.address()!.port, tls: { ca: cert }, password: PASSWORD, key: kinds.string, value: kinds.string });
     const map = new StateMap<string, string>({ key: kinds.string, value: kinds.string });
     map.push('colour', 'red');
@@ -134,23 +120,11 @@ describe('options', () => {
 });
 
 describe('tcpQuickAck: node:tls with the addon setting TCP_QUICKACK', () => {
-  let server: SyncStateServer<string, string, KvEvent>;
-  let rust: RustClient;
-
-  beforeAll(async () => {
-    const { cert, key } = await createSelfSignedCertificate();
-    server = await startKvServer({ cert, key, password: PASSWORD, transport: (context) => nodeTlsTransport(context, { quickAck: tcpQuickAck }) });
-    rust = RustClient.start({ port: server.address()!.port, rootCert: cert, password: PASSWORD });
-  });
-
-  afterAll(async () => {
-    await rust?.close();
-    await server?.close();
-  });
+  const live = liveKvServer(PASSWORD, { transport: (context) => nodeTlsTransport(context, { quickAck: tcpQuickAck }) });
 
   it('runs on node:tls', () => {
-    expect(server.transport).toBe('node:tls');
+    expect(live().server.transport).toBe('node:tls');
   });
 
-  noDelayedAckStallScenario(() => ({ rust }));
+  noDelayedAckStallScenario(live);
 });

@@ -5,12 +5,13 @@
  * found through the "listening on HOST:PORT" line it prints.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 export const binPath = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -135,4 +136,31 @@ export async function startServe(args: readonly string[], options: { cwd: string
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `syncstate-cli-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file: `syncstate serve --port 0 --memory ...args` in a new
+ * temporary folder, started before the tests (once `files` are written
+ * there) and stopped after them, the folder then removed. `serve()` gives the
+ * running server; `cli(...args)` runs a client command in the folder against it.
+ */
+export function serveForTests(
+  prefix: string,
+  options: { args?: readonly string[]; files?: Record<string, string> } = {},
+): { dir: { path: string }; serve: () => ServeProcess; cli: (...args: string[]) => Promise<Result> } {
+  const dir = tempDir(prefix);
+  let running: ServeProcess | undefined;
+  beforeAll(async () => {
+    for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir.path, name), content);
+    running = await startServe(['--port', '0', '--memory', ...(options.args ?? [])], { cwd: dir.path });
+  });
+  afterAll(async () => {
+    await running?.stop();
+    dir.remove();
+  });
+  const serve = (): ServeProcess => {
+    if (running === undefined) throw new Error('serve runs only while the tests run');
+    return running;
+  };
+  return { dir, serve, cli: (...args) => runCli([...args, '--address', serve().address], { cwd: dir.path }) };
 }

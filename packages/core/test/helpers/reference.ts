@@ -12,6 +12,21 @@ export interface RefDiff {
   upto: bigint;
 }
 
+/** A getDiff answer, ours or the reference's, in one comparable form: the pairs sorted (Rust's HashMap order is not ours). */
+export interface Answer {
+  isFull: boolean;
+  from: bigint;
+  upto: bigint;
+  pairs: string[];
+}
+
+export const pairKey = ([k, v]: readonly [string, string]): string => `${k}\u0000${v}`;
+
+/** Our diff (a StateMap's getDiff) as an Answer. */
+export function answerOf(d: { isFull: boolean; fromUpdateId: bigint; uptoUpdateId: bigint; entries: readonly (readonly [string, string])[] }): Answer {
+  return { isFull: d.isFull, from: d.fromUpdateId, upto: d.uptoUpdateId, pairs: d.entries.map(pairKey).sort() };
+}
+
 export class ReferenceMap {
   data = new Map<string, string>();
   updateId = 0n;
@@ -66,6 +81,22 @@ export class ReferenceMap {
 
   fullDiff(): RefDiff {
     return { pairs: [...this.data], isFull: true, from: 0n, upto: this.updateId };
+  }
+
+  /** Our trimHistory(at) on this history: drops the entries ending at or below `at`, returns how many. */
+  trimHistory(at: bigint): number {
+    let dropped = 0;
+    while (this.diffs.length > 0 && this.diffs[0]!.upto <= at) {
+      this.diffs.shift();
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** getDiff(from, upto) as `answerOf` gives ours; where Rust panics, the empty diff ours answers. */
+  answer(from: bigint, upto: bigint): Answer {
+    const d = this.getDiff(from, upto) ?? { pairs: [], isFull: false, from: 0n, upto: 0n };
+    return { isFull: d.isFull, from: d.from, upto: d.upto, pairs: d.pairs.map(pairKey).sort() };
   }
 
   getDiff(from: bigint, upto: bigint): RefDiff | undefined {

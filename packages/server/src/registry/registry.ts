@@ -26,13 +26,37 @@ import { buildInitMap } from './build-map.js';
 import { startHookRun, type HookRun } from './hook-handle.js';
 import { historyFloor } from './history-floor.js';
 import { SerialQueue } from './queue.js';
-import { commitSince, type MapStorage, restoreMap, storedMapOf } from '@syncstate/storage';
+import {
+  applyEntries,
+  commitSince,
+  isShared,
+  type MapLock,
+  type MapStorage,
+  type MapUpdates,
+  restoreMap,
+  StorageError,
+  storedMapOf,
+} from '@syncstate/storage';
+
+/** A map a server holds in memory, and how it stands against its storage. */
+export interface LoadedMap {
+  hash: string;
+  /** The update id this server's copy is at. */
+  updateId: bigint;
+  /** The storage's update id for it now (undefined: no storage); other servers sharing the storage may be ahead. */
+  storedUpdateId: bigint | undefined;
+  /** storedUpdateId - updateId: the commits this copy will apply before its next read or event (0 when current). */
+  behind: bigint;
+  /** Events accepted and not yet processed. */
+  pendingEvents: number;
+}
 
 export type InitOutcome = { type: 'InitSuccess' } | { type: 'HashMismatch' } | { type: 'InitFailure'; errorMessage: string };
 
 interface Entry<K, V> {
   readonly context: HookContext;
-  readonly map: StateMap<K, V>;
+  /** Replaced when a shared storage says the copy is too far behind to catch up by entries. */
+  map: StateMap<K, V>;
   readonly queue: SerialQueue;
   pendingEvents: number;
   /** The update id the storage holds (what the next commit starts from). */
@@ -45,6 +69,8 @@ interface Entry<K, V> {
   failure: Error | undefined;
   /** Events whose changes wait for the next commit (a durable storage answers them after it). */
   awaitingCommit: Array<() => void>;
+  /** A shared storage's write lock on the map, held from the first hook of a batch of events to its commit. */
+  lock: MapLock<K, V> | undefined;
 }
 
 export interface RegistryOptions<K, V, E> {
@@ -92,6 +118,7 @@ export class MapRegistry<K, V, E> {
     if (entry === undefined) return undefined;
     return entry.queue.run(async () => {
       await this.#storePending(entry);
+      await this.#catchUp(entry);
       return this.#usable(entry).map.getUpdateId();
     });
   }
@@ -102,6 +129,7 @@ export class MapRegistry<K, V, E> {
     if (entry === undefined) return undefined;
     return entry.queue.run(async () => {
       await this.#storePending(entry);
+      await this.#catchUp(entry);
       return this.#usable(entry).map.getDiff(from, upto);
     });
   }
@@ -136,11 +164,18 @@ export class MapRegistry<K, V, E> {
     entry.pendingEvents++;
     metrics.eventsPending++;
     let committed: Promise<void> | undefined;
+    let unprocessed: unknown;
     const processed = entry.queue
       .run(async () => {
         // Let the EventInProcess answer reach the socket before any hook runs.
         if (!durable) await new Promise<void>((resolve) => setImmediate(resolve));
         if (entry.failure !== undefined) return;
+        try {
+          await this.#lockShared(entry);
+        } catch (err) {
+          unprocessed = err;
+          throw err;
+        }
         try {
           await this.#runEventHooks(entry, event);
         } finally {
@@ -164,7 +199,11 @@ export class MapRegistry<K, V, E> {
     if (!durable) return true;
     await processed;
     await committed;
-    this.#usable(entry); // the commit failed: the event is not acknowledged
+    // Its hooks did not run, or their commit failed: the event is not acknowledged.
+    if (unprocessed !== undefined) {
+      throw new ServerError('storage-failed', `map ${entry.context.hashHex}: taking its write lock failed`, { cause: unprocessed });
+    }
+    this.#usable(entry);
     return true;
   }
 
@@ -193,6 +232,20 @@ export class MapRegistry<K, V, E> {
         this.#inits.delete(hashHex);
       }
     }
+  }
+
+  /** Every map in memory, with the storage's update id for each (one query per map). */
+  async loaded(): Promise<LoadedMap[]> {
+    const { storage } = this.#options;
+    return Promise.all(
+      [...this.#entries.values()].map(async (entry) => {
+        const { hash, hashHex } = entry.context;
+        const updateId = entry.map.getUpdateId();
+        const stored = storage?.peek === undefined ? undefined : (await storage.peek(hash, hashHex).catch(() => undefined))?.updateId;
+        const behind = stored !== undefined && stored > updateId ? stored - updateId : 0n;
+        return { hash: hashHex, updateId, storedUpdateId: stored, behind, pendingEvents: entry.pendingEvents };
+      }),
+    );
   }
 
   /** Resolves once every queued event and read has finished. */
@@ -284,6 +337,7 @@ export class MapRegistry<K, V, E> {
       floor,
       failure: undefined,
       awaitingCommit: [],
+      lock: undefined,
     };
     this.#entries.set(hashHex, entry);
     this.#options.metrics.maps = this.#entries.size;
@@ -320,6 +374,8 @@ export class MapRegistry<K, V, E> {
     try {
       await storage?.create(hash, hashHex, await storedMapOf(map, timeSlices({ sliceMs: SLICE_MS })));
     } catch (err) {
+      // Another server sharing the storage created it meanwhile; it is complete once create says so.
+      if (isShared(storage) && err instanceof StorageError && err.code === 'duplicate-map' && (await this.#find(hash))) return success;
       throw new ServerError('storage-failed', `storing new map ${hashHex} failed`, { cause: err });
     }
     this.#add(hash, hashHex, map);
@@ -374,7 +430,10 @@ export class MapRegistry<K, V, E> {
       if (storage !== undefined) {
         // Built before the trim below: the commit carries the entries the floor is about to drop.
         const commit = commitSince(map, entry.storedUpdateId, floor);
-        if (commit !== undefined) await storage.commit(hash, hashHex, commit);
+        const lock = entry.lock;
+        entry.lock = undefined;
+        if (lock !== undefined) await (commit === undefined ? lock.release() : lock.commit(commit));
+        else if (commit !== undefined) await storage.commit(hash, hashHex, commit);
         entry.storedUpdateId = map.getUpdateId();
       }
       if (floor !== undefined) {
@@ -382,11 +441,75 @@ export class MapRegistry<K, V, E> {
         map.trimHistory(floor);
       }
     } catch (err) {
-      entry.failure = err instanceof Error ? err : new Error(String(err));
+      this.#evict(entry, err);
       metrics.error('storage-failed');
-      logger.error({ err, hash: hashHex }, 'storing changes failed; the map is withdrawn from service');
+      logger.error({ err, hash: hashHex }, 'storing changes failed; they are dropped, and the map is loaded again from the storage');
     }
     for (const settle of entry.awaitingCommit.splice(0)) settle();
+  }
+
+  /**
+   * Drops a copy whose changes could not be stored: work queued on it fails
+   * (no answer, nothing acknowledged), and the next request loads the map
+   * as the storage last committed it. No client saw the dropped changes.
+   */
+  #evict(entry: Entry<K, V>, err: unknown): void {
+    entry.failure = err instanceof Error ? err : new Error(String(err));
+    const lock = entry.lock;
+    entry.lock = undefined;
+    lock?.release().catch(() => undefined);
+    if (this.#entries.get(entry.context.hashHex) === entry) this.#entries.delete(entry.context.hashHex);
+    this.#options.metrics.maps = this.#entries.size;
+  }
+
+  /** With a shared storage: takes the map's write lock (once per batch of events) and applies what other servers committed. */
+  async #lockShared(entry: Entry<K, V>): Promise<void> {
+    const { storage } = this.#options;
+    if (!isShared(storage) || entry.lock !== undefined) return;
+    const { hash, hashHex } = entry.context;
+    entry.lock = await storage.lock(hash, hashHex, entry.storedUpdateId);
+    try {
+      await this.#apply(entry, entry.lock.updates);
+    } catch (err) {
+      this.#evict(entry, err);
+      throw err;
+    }
+  }
+
+  /** With a shared storage, before a read: applies what other servers committed, so the read sees every commit before it. */
+  async #catchUp(entry: Entry<K, V>): Promise<void> {
+    const { storage } = this.#options;
+    if (!isShared(storage) || entry.failure !== undefined) return;
+    const { hash, hashHex } = entry.context;
+    try {
+      const updates = await storage.updatesSince(hash, hashHex, entry.storedUpdateId);
+      if (updates === undefined) throw new StorageError('unknown-map', `map ${hashHex} is gone from the storage`);
+      await this.#apply(entry, updates);
+    } catch (err) {
+      this.#evict(entry, err);
+      throw err;
+    }
+  }
+
+  /** Brings a copy without unstored changes up to the storage's update id: by its entries, or by loading it again. */
+  async #apply(entry: Entry<K, V>, updates: MapUpdates<K, V>): Promise<void> {
+    if (updates.updateId === entry.storedUpdateId) return;
+    const { storage, key, value, limits } = this.#options;
+    const { hash, hashHex } = entry.context;
+    if (updates.entries !== undefined) {
+      applyEntries(entry.map, updates.entries);
+    } else {
+      const stored = await storage!.load(hash, hashHex);
+      if (stored === undefined) throw new StorageError('unknown-map', `map ${hashHex} is gone from the storage`);
+      entry.map = await restoreMap(stored, key, value, timeSlices({ sliceMs: SLICE_MS }));
+      entry.floor = undefined;
+    }
+    entry.storedUpdateId = entry.map.getUpdateId();
+    const floor = historyFloor(entry.map, limits.maxHistory);
+    if (floor !== undefined && (entry.floor === undefined || floor > entry.floor)) {
+      entry.floor = floor;
+      entry.map.trimHistory(floor);
+    }
   }
 }
 

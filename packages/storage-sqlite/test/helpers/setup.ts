@@ -1,12 +1,15 @@
-// Shared pieces of the storage tests: temp folders with a certificate, KvEvent
-// bytes, a seeded random source, maps built like the server builds them.
+// Shared pieces of the storage tests: temp folders with a certificate, clean-ups
+// after each test, KvEvent bytes, a seeded random source, maps built like the
+// server builds them.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { encode } from '@syncstate/codec';
 import { kinds, StateMap } from '@syncstate/core';
 import { commitSince, type MapStorage, restoreMap, storedMapOf } from '@syncstate/storage';
 import { createSelfSignedCertificate } from '@syncstate/server';
+import { SqliteStorage, type SqliteStorageOptions } from '@syncstate/storage-sqlite';
 import { kvEvent, type KvEvent } from '@syncstate/testkit/kv-server';
 import type { ServerFiles } from './process.js';
 
@@ -17,6 +20,32 @@ export const PASSWORD = 'durable-maps';
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `syncstate-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export type Cleanup = () => void | Promise<void>;
+
+/**
+ * Clean-ups for a test file (call it at the top level): `defer(c)` runs `c`
+ * after the current test, the last deferred first; `folder()` is a new temp
+ * folder and `dbPath()` a database path in one, both removed after the test.
+ */
+export function perTest(prefix: string): { defer: (cleanup: Cleanup) => void; folder: () => string; dbPath: () => string } {
+  const cleanups: Cleanup[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const defer = (cleanup: Cleanup): void => void cleanups.push(cleanup);
+  const folder = (): string => {
+    const { dir, cleanup } = tempDir(prefix);
+    defer(cleanup);
+    return dir;
+  };
+  return { defer, folder, dbPath: () => join(folder(), 'maps.db') };
+}
+
+/** A SqliteStorage of string keys and values on `path`. */
+export function openStorage(path: string, options: Partial<SqliteStorageOptions<string, string>> = {}): SqliteStorage<string, string> {
+  return new SqliteStorage({ path, key: kinds.string, value: kinds.string, ...options });
 }
 
 /** A database path and a certificate in `dir`, for durable-server.ts. */
@@ -61,6 +90,14 @@ export function sleep(ms: number): Promise<void> {
 }
 
 type Store = MapStorage<string, string>;
+
+/** Opens a storage on `path` and stores a new master map of `pairs` in it, as after an Init; the storage stays open. */
+export async function storeNew(path: string, pairs: Array<[string, string]>): Promise<{ storage: SqliteStorage<string, string>; map: StateMap<string, string> }> {
+  const storage = openStorage(path);
+  const map = await masterMap(pairs);
+  await createMap(storage, map);
+  return { storage, map };
+}
 
 /** Stores a new map, as the server does after an Init. */
 export async function createMap(storage: Store, map: StateMap<string, string>): Promise<void> {
