@@ -9,12 +9,16 @@
 // - an event acknowledged by one server is seen by the next read on another;
 // - a server SIGKILLed mid-stream, or a PostgreSQL restart, loses nothing
 //   acknowledged, and the others (and the restarted database) carry on;
-// - Inits of one map racing on three servers create it once.
+// - Inits of one map racing on three servers create it once;
+// - through a real load balancer (HAProxy, round-robin), each read on the
+//   other server than the event before it, clients see one map;
+// - `serve --workers N` runs N processes on one port.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kinds, StateMap } from '@syncstate/core';
 import { TcpStateRemote } from '@syncstate/remote';
+import { startHaproxy } from '@syncstate/testkit/haproxy';
 import { startPostgres, type TestPostgres } from '@syncstate/testkit/postgres';
 import { RustClient } from '@syncstate/testkit/rust';
 import { encode } from '@syncstate/codec';
@@ -186,6 +190,43 @@ describe('three servers on one PostgreSQL', () => {
       expect(after, 'an event after the restart').toEqual([KEYS - 1]);
       await check(c, hash, [...acknowledged, ...more, ...after], [0, 1, 2]);
     });
+  });
+
+  it('behind a real TCP load balancer (HAProxy, round-robin): TS and Rust clients see one consistent map', { timeout: 90_000 }, async () => {
+    const c = await cluster(2);
+    const balancer = await startHaproxy(c.servers.map((s) => s.port));
+    const rust = RustClient.start({ port: balancer.port, rootCert: c.pem, password: c.password });
+    try {
+      const through = new TcpStateRemote({ port: balancer.port, tls: { ca: c.pem }, password: c.password, key: kinds.string, value: kinds.string });
+      const map = new StateMap({ key: kinds.string, value: kinds.string, remote: through });
+      for (const k of keys) map.push(k, '0');
+      await map.freeze();
+      const hash = map.hash()!;
+      await rust.ok({ op: 'new', id: 'r', pairs: keys.map((k) => [k, '0']) });
+      await rust.ok({ op: 'freeze', id: 'r' });
+      const acknowledged: number[] = [];
+      for (let i = 0; i < 120; i++) {
+        // Alternate clients; round-robin alternates servers: every read may land on the other server.
+        if (i % 2 === 0) {
+          await through.sendEvent(set(i), hash);
+        } else {
+          const sent = await rust.send({ op: 'send_event', id: 'r', event: { Set: [`e${i}`, `v${i}`] } });
+          expect(sent, `Rust event ${i}`).toHaveProperty('ok');
+        }
+        acknowledged.push(i);
+        expect(await through.getUpdateId(hash), `read after event ${i}`).toBe(BigInt(i + 1));
+      }
+      // The Rust client syncs its own map through the balancer to the same state.
+      await rust.ok({ op: 'set_update_id', id: 'r', target: '120' });
+      const got = await rust.ok<{ pairs: Array<[string, string]> }>({ op: 'get', id: 'r' });
+      const values = new Map(got.pairs);
+      for (const i of acknowledged) expect(values.get(`e${i}`)).toBe(`v${i}`);
+      await check(c, hash, acknowledged, [0, 1]);
+    } finally {
+      await rust.close();
+      await balancer.stop();
+      await c.stop();
+    }
   });
 
   it('Inits of one map racing on three servers create it once; every client gets InitSuccess', { timeout: 60_000 }, async () => {
