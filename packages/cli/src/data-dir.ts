@@ -10,11 +10,13 @@
  *   maps.db    the maps, when stored durably (SQLite)
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createSelfSignedCertificate } from '@syncstate/server';
-import { usageError } from './exit-codes.js';
+import { displayPath } from './display.js';
+import { CliError, ExitCode, usageError } from './exit-codes.js';
 
 export const DEFAULT_DATA_DIR = '.syncstate';
 /** The certificate is pinned by its clients, not checked against a CA: a long life avoids surprise outages. */
@@ -39,8 +41,22 @@ export function dataPaths(dir: string): DataPaths {
   };
 }
 
+/** Creates the data folder if needed; one clear CliError when it cannot be one, or cannot be written. */
 export async function ensureDataDir(paths: DataPaths): Promise<void> {
-  await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  const shown = displayPath(paths.dir);
+  try {
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    await access(paths.dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `${shown} is a file, not a folder (or lies under one)`
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `${shown} is not writable (${code})`
+          : `${shown} cannot be used: ${(err as Error).message}`;
+    throw new CliError(ExitCode.runtime, `the data folder ${why}: choose another with --data`, { cause: err });
+  }
 }
 
 export interface TlsFiles {

@@ -3,6 +3,7 @@
  * what `init` sends, and a way to name a map without copying its hash.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { visit } from 'jsonc-parser';
 import { DummyRemote, kinds, StateMap } from '@syncstate/core';
 import { displayPath, formatCount } from './display.js';
 import { usageError } from './exit-codes.js';
@@ -38,6 +39,10 @@ export async function readMapFile(path: string, progress?: Progress): Promise<Ar
     throw usageError(`${displayPath(path)} must hold one JSON object of string pairs, like {"color": "red"}`);
   }
   const pairs = Object.entries(json as Record<string, unknown>);
+  // JSON.parse keeps the last of repeated keys; a map file with one is refused rather than half used.
+  if (topLevelMembers(text) !== pairs.length) {
+    throw usageError(`${displayPath(path)} repeats the key${repeatedKeys(text).map((k) => ` ${JSON.stringify(k)}`).join(',')}; each key may appear once`);
+  }
   for (const [key, value] of pairs) {
     if (typeof value !== 'string') {
       const shown = JSON.stringify(value) ?? String(value);
@@ -65,6 +70,55 @@ export async function buildMap(pairs: Array<[string, string]>, source: string, p
   progress?.step(`hashing ${formatCount(pairs.length)} pairs`);
   await map.freeze();
   return map;
+}
+
+/**
+ * How many members the top-level object of valid JSON `text` has, repeats
+ * included: its commas outside strings and nested values, plus one. A plain
+ * scan (strings and brackets only; JSON.parse has checked the rest), so a
+ * file of a million pairs costs a fraction of its parse.
+ */
+function topLevelMembers(text: string): number {
+  let depth = 0;
+  let members = 0;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote, over escapes
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      if (depth === 1) empty = false;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth === 2) empty = false;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2c && depth === 1) {
+      members++;
+    } else if (depth === 1 && c > 0x20) {
+      empty = false;
+    }
+  }
+  return empty ? 0 : members + 1;
+}
+
+/** The top-level keys of `text` that appear more than once (jsonc-parser's scanner). */
+function repeatedKeys(text: string): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  let depth = 0;
+  visit(text, {
+    onObjectBegin: () => void depth++,
+    onObjectEnd: () => void depth--,
+    onArrayBegin: () => void depth++,
+    onArrayEnd: () => void depth--,
+    onObjectProperty: (key) => {
+      if (depth !== 1) return;
+      if (seen.has(key)) repeated.add(key);
+      seen.add(key);
+    },
+  });
+  return [...repeated];
 }
 
 function noFile(err: unknown): string {

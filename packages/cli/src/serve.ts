@@ -3,6 +3,7 @@
  * on the spot (data folder, certificate, password), the built-in key-value
  * events or a hooks module, and durable storage unless --memory.
  */
+import { createServer as createNetServer } from 'node:net';
 import { kinds } from '@syncstate/core';
 import { createServer, nodeTlsTransport, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate/server';
 import {
@@ -52,6 +53,8 @@ export interface ServeIo {
 /** Starts serving; resolves with the running server once it listens. */
 export async function startServe(options: ServeOptions, io: ServeIo): Promise<SyncStateServer<string, string, unknown>> {
   const paths = dataPaths(options.data);
+  // A busy port is refused before anything is created or logged (workers share theirs on purpose).
+  if (options.port !== 0 && workerNumber() === undefined) await portFree(options);
   await ensureDataDir(paths);
   const notes: string[] = [];
 
@@ -187,6 +190,21 @@ function passwordNote(password: Password): string {
       return `password from ${displayPath(password.path!)}`;
     case 'generated':
       return `password generated and saved in ${displayPath(password.path!)}: ${password.value}`;
+  }
+}
+
+/** Throws the listen error a server would get for `options.host`:`options.port`, before one is made. */
+async function portFree(options: ServeOptions): Promise<void> {
+  const probe = createNetServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host: options.host, port: options.port, exclusive: true }, resolve);
+    });
+  } catch (err) {
+    throw listenError(err, options);
+  } finally {
+    await new Promise((resolve) => probe.close(resolve));
   }
 }
 

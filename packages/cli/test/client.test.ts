@@ -29,6 +29,8 @@ describe('init', () => {
     ['not-json.json', '{"a": ', /not-json\.json is not valid JSON/],
     ['array.json', '["a", "b"]', /must hold one JSON object of string pairs/],
     ['number.json', '{"a": 1}', /the value of "a" is 1; values must be strings \(write "1"\)/],
+    ['repeated.json', '{"a": "1", "b": "x,y", "c": {"a": "n"}, "a": "2", "b": "3"}', /repeated\.json repeats the key "a", "b"; each key may appear once/],
+    ['nested.json', '{"a": "1", "b": ["x", {"a": "y"}]}', /the value of "b" is \["x",\{"a":"y"\}\]; values must be strings/],
   ] as const)('refuses %s with the usage code 2', async ([name, content, message], { expect }) => {
     writeFileSync(join(dir.path, name), content);
     const result = await cli('init', name);

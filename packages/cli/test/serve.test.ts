@@ -1,7 +1,7 @@
 // `syncstate serve` as a user runs it: first run in an empty folder, a
 // second run reusing what the first made, and the ways it refuses to start.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,12 +74,23 @@ describe('syncstate serve', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
-    const result = await runCli(['serve', '--memory', '--port', String(port)], { cwd: dir.path });
+    const result = await runCli(['serve', '--memory', '--port', String(port), '--data', 'never-made'], { cwd: dir.path });
     blocker.close();
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`\\nsyncstate: 127\\.0\\.0\\.1:${port} is already in use \\(another syncstate serve\\?\\): choose another port with --port\\n$`));
+    // The one line, and nothing before it: no log line, and no data folder made.
+    expect(result.stderr).toMatch(new RegExp(`^syncstate: 127\\.0\\.0\\.1:${port} is already in use \\(another syncstate serve\\?\\): choose another port with --port\\n$`));
+    expect(existsSync(join(dir.path, 'never-made'))).toBe(false);
     expect(result.stderr).not.toContain('EADDRINUSE'); // said once, in words, not as a logged error
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a data folder that is a file, or lies under one, in one line', async () => {
+    writeFileSync(join(dir.path, 'a-file'), '');
+    for (const data of ['a-file', 'a-file/inside']) {
+      const result = await runCli(['serve', '--port', '0', '--data', data], { cwd: dir.path });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`syncstate: the data folder ${data} is a file, not a folder (or lies under one): choose another with --data\n`);
+    }
   });
 
   it.each([
