@@ -9,6 +9,8 @@
  * certificate: the ticket's secret, which only the server verified on the
  * first handshake holds, authenticates it, and Node counts such a resumption
  * as authorized. TLS 1.2 sessions keep theirs (Node rejects them without).
+ * Node 24 hands sessions out in a container of its own ("nodejs:tls:session:1"),
+ * which this does not parse: such sessions are kept as they are.
  */
 
 const SEQUENCE = 0x30;
