@@ -2,6 +2,7 @@
 // The `syncstate` command. Ctrl-C (or SIGTERM) asks the running command to
 // stop cleanly; a second one exits at once.
 import { run } from './main.js';
+import { workerNumber } from './workers.js';
 
 const controller = new AbortController();
 let interrupts = 0;
@@ -10,7 +11,10 @@ const stop = (): void => {
   if (interrupts > 1) process.exit(130);
   controller.abort();
 };
-process.on('SIGINT', stop);
+// Ctrl-C reaches a whole process group: a worker of `serve --workers` waits for its primary's SIGTERM
+// instead, so that it stops once, cleanly, rather than twice (which exits at once).
+const onInterrupt = workerNumber() === undefined ? stop : (): void => {};
+process.on('SIGINT', onInterrupt);
 process.on('SIGTERM', stop);
 
 const code = await run(process.argv.slice(2), {
@@ -19,7 +23,7 @@ const code = await run(process.argv.slice(2), {
   env: process.env,
   signal: controller.signal,
 });
-process.off('SIGINT', stop);
+process.off('SIGINT', onInterrupt);
 process.off('SIGTERM', stop);
 process.exitCode = code;
 // A worker of `serve --workers`: its channel to the primary would keep it alive.
