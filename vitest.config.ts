@@ -1,9 +1,9 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// `@syncstate/source` resolves sibling packages to their TypeScript sources,
+// `@syncstate-ts/source` resolves sibling packages to their TypeScript sources,
 // so tests run on the code as written, with no build first.
-const conditions = ['@syncstate/source', ...defaultServerConditions];
+const conditions = ['@syncstate-ts/source', ...defaultServerConditions];
 
 export default defineConfig({
   resolve: { conditions },

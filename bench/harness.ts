@@ -8,8 +8,8 @@ export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url
 export const fixturesBinary = fileURLToPath(new URL('../fixtures/target/release/syncstate-fixtures', import.meta.url));
 /** The `syncstate` command's entry point, run from source with `sourceLoader`. */
 export const cliBin = fileURLToPath(new URL('../packages/cli/src/bin.ts', import.meta.url));
-/** Node flags that run the workspace's TypeScript sources (tsx, the `@syncstate/source` condition). */
-export const sourceLoader = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, '--conditions=@syncstate/source'];
+/** Node flags that run the workspace's TypeScript sources (tsx, the `@syncstate-ts/source` condition). */
+export const sourceLoader = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, '--conditions=@syncstate-ts/source'];
 
 /** Children `stopper` has asked to stop: their exit is no news. */
 const stopping = new WeakSet<ChildProcess>();

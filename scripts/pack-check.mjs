@@ -43,7 +43,7 @@ for (const { dir, rel, json } of packages) {
   want(json.publishConfig?.access === 'public', 'publishConfig.access is not "public"');
   want(Array.isArray(json.files) && json.files.includes('dist'), 'files does not include dist');
   const main = json.exports?.['.'];
-  want(main && Object.keys(main).filter((k) => k !== '@syncstate/source')[0] === 'types', 'exports["."] should list "types" first');
+  want(main && Object.keys(main).filter((k) => k !== '@syncstate-ts/source')[0] === 'types', 'exports["."] should list "types" first');
   want(main && !('require' in main), 'exports["."] has a "require" condition, but there is no CommonJS build');
 }
 
@@ -69,7 +69,7 @@ for (const { dir, json } of packages) {
     if (!listing.split('\n').includes(file)) problems.push(`${json.name}: the tarball lacks ${file.slice(8)}`);
   }
   const addon = `package/prebuilds/${process.platform}-${process.arch}/transport-rustls.node`;
-  if (json.name === '@syncstate/transport-rustls' && !listing.split('\n').includes(addon)) problems.push(`${json.name}: the tarball lacks ${addon.slice(8)}`);
+  if (json.name === '@syncstate-ts/transport-rustls' && !listing.split('\n').includes(addon)) problems.push(`${json.name}: the tarball lacks ${addon.slice(8)}`);
   const shipped = JSON.parse(execFileSync('tar', ['-xzOf', packed[json.name], 'package/package.json'], { encoding: 'utf8' }));
   const ranges = { ...shipped.dependencies, ...shipped.peerDependencies, ...shipped.optionalDependencies };
   for (const [dep, range] of Object.entries(ranges)) {
@@ -96,13 +96,13 @@ writeFileSync(
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { t } from '@syncstate/codec';
-import { StateMap, kinds, Event } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { createServer, createSelfSignedCertificate } from '@syncstate/server';
-import { openSqliteStorage } from '@syncstate/storage-sqlite';
-import { kvEvent, kvHook, ExitCode } from '@syncstate/cli';
-import { rustlsTransport } from '@syncstate/transport-rustls';
+import { t } from '@syncstate-ts/codec';
+import { StateMap, kinds, Event } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { createServer, createSelfSignedCertificate } from '@syncstate-ts/server';
+import { openSqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { kvEvent, kvHook, ExitCode } from '@syncstate-ts/cli';
+import { rustlsTransport } from '@syncstate-ts/transport-rustls';
 
 const { cert, key } = await createSelfSignedCertificate();
 const storage = openSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'pc-')), 'maps.db'), key: kinds.string, value: kinds.string });
@@ -128,7 +128,7 @@ console.log(execFileSync('node', ['sync.mjs'], { cwd: project, encoding: 'utf8' 
 // Types resolve for TypeScript users (types first in exports, .d.ts shipped).
 writeFileSync(
   join(project, 'types.ts'),
-  `import type { Schema } from '@syncstate/codec';\nimport type { StateMap } from '@syncstate/core';\nimport type { TcpStateRemote } from '@syncstate/remote';\nimport type { ServerOptions } from '@syncstate/server';\nimport type { SqliteStorage } from '@syncstate/storage-sqlite';\nimport type { HooksDefinition } from '@syncstate/cli';\nimport type { RustlsTransportOptions } from '@syncstate/transport-rustls';\nexport type All = [Schema<string>, StateMap<string, string>, TcpStateRemote<string, string>, ServerOptions<string, string, unknown>, SqliteStorage<string, string>, HooksDefinition<unknown>, RustlsTransportOptions];\n`,
+  `import type { Schema } from '@syncstate-ts/codec';\nimport type { StateMap } from '@syncstate-ts/core';\nimport type { TcpStateRemote } from '@syncstate-ts/remote';\nimport type { ServerOptions } from '@syncstate-ts/server';\nimport type { SqliteStorage } from '@syncstate-ts/storage-sqlite';\nimport type { HooksDefinition } from '@syncstate-ts/cli';\nimport type { RustlsTransportOptions } from '@syncstate-ts/transport-rustls';\nexport type All = [Schema<string>, StateMap<string, string>, TcpStateRemote<string, string>, ServerOptions<string, string, unknown>, SqliteStorage<string, string>, HooksDefinition<unknown>, RustlsTransportOptions];\n`,
 );
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 try {
@@ -143,7 +143,7 @@ log('the installed syncstate command');
 const bin = join(project, 'node_modules', '.bin', 'syncstate');
 const run = (...a) => execFileSync(bin, a, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const version = run('--version').trim();
-if (version !== packages.find((p) => p.json.name === '@syncstate/cli')?.json.version) problems.push(`syncstate --version printed ${version}`);
+if (version !== packages.find((p) => p.json.name === '@syncstate-ts/cli')?.json.version) problems.push(`syncstate --version printed ${version}`);
 writeFileSync(join(project, 'map.json'), JSON.stringify({ greeting: 'hello' }));
 const serve = spawn(bin, ['serve', '--port', '0'], { cwd: project });
 let serveErr = '';

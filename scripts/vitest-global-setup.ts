@@ -3,7 +3,7 @@
 // the run fails instead of skipping.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fixturesBinary, fixturesDir, repoRoot } from '@syncstate/testkit/rust-fixtures';
+import { fixturesBinary, fixturesDir, repoRoot } from '@syncstate-ts/testkit/rust-fixtures';
 
 export default function setup(): void {
   execFileSync('cargo', ['build', '--release', '--locked', '--quiet'], {

@@ -6,7 +6,7 @@
 //   child  -> { type: 'ready', hash }     the map's hash (hex)
 //   parent -> { port, ca, password }      send the Init to this server
 //   child  -> { type: 'answered', ms, answer } or { type: 'failed', message }
-import { kinds, StateMap, encodeInitData } from '@syncstate/core';
+import { kinds, StateMap, encodeInitData } from '@syncstate-ts/core';
 import { frameOf, send, type Target } from './request.ts';
 
 interface Build {

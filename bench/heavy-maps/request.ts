@@ -2,7 +2,7 @@
 // frame, the answer, close), with nothing else: the heavy-maps suite times
 // these and must not depend on a client package's own behaviour.
 import { connect } from 'node:tls';
-import { decodeResponse, encodeFrame, encodeRequestWrapper, FrameReader, type Request, type Response } from '@syncstate/codec';
+import { decodeResponse, encodeFrame, encodeRequestWrapper, FrameReader, type Request, type Response } from '@syncstate-ts/codec';
 
 export interface Target {
   port: number;

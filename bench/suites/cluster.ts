@@ -21,10 +21,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { t } from '@syncstate/codec';
-import { Event, kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { startPostgres } from '@syncstate/testkit/postgres';
+import { t } from '@syncstate-ts/codec';
+import { Event, kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { startPostgres } from '@syncstate-ts/testkit/postgres';
 import type { BenchRecord, RemoteResult } from '../harness.ts';
 import { cliBin, fixturesBinary, higherIsBetter, higherIsBetterThanBaseline, lowerIsBetterThanBaseline, sourceLoader, startChild, stopper } from '../harness.ts';
 

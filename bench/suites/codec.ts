@@ -1,10 +1,10 @@
-// @syncstate/codec against real bincode 2 (fixtures/src/bench_codec.rs), on
+// @syncstate-ts/codec against real bincode 2 (fixtures/src/bench_codec.rs), on
 // identical data: (a) a diff of 10,000 × (32-byte key, 256-byte value)
 // entries, alone (Vec<(Vec<u8>, Vec<u8>)>) and inside a Diff response;
 // (b) a request wrapper carrying a 1 MiB event. Throughput in MB/s (10^6
 // bytes of encoded form per second), best of several rounds.
-import { decode, decodeRequestWrapper, decodeResponse, encode, encodeRequestWrapper, encodeResponse, t } from '@syncstate/codec';
-import type { RequestWrapper, Response } from '@syncstate/codec';
+import { decode, decodeRequestWrapper, decodeResponse, encode, encodeRequestWrapper, encodeResponse, t } from '@syncstate-ts/codec';
+import type { RequestWrapper, Response } from '@syncstate-ts/codec';
 import type { BenchRecord } from '../harness.ts';
 import { bestTimeMs, higherIsBetter, runRustBench } from '../harness.ts';
 

@@ -1,4 +1,4 @@
-// @syncstate/core against the Rust StateMap (fixtures/src/bench_core.rs), on
+// @syncstate-ts/core against the Rust StateMap (fixtures/src/bench_core.rs), on
 // identical data:
 // (a) freeze (sort + SHA-256 + full diff) of maps of "key-{i}" -> "value-{i}"
 //     with 100,000 and 1,000,000 pairs; the Rust hash is checked against ours;
@@ -7,8 +7,8 @@
 //     a client one update behind (current - 1 -> current) and one 1000
 //     updates behind (or at 0). Rust scans the whole history per call; ours
 //     looks entries up in O(log runs) and merges only the range.
-import { StateMap, kinds } from '@syncstate/core';
-import type { Diff } from '@syncstate/core';
+import { StateMap, kinds } from '@syncstate-ts/core';
+import type { Diff } from '@syncstate-ts/core';
 import type { BenchRecord } from '../harness.ts';
 import { lowerIsBetter, runRustBench } from '../harness.ts';
 

@@ -24,14 +24,14 @@
 // `bench remote`: Nagle on, two writes per request, TLS resumption as rustls
 // does it) for GetUpdateId (`Remote::init` of a known map), Event
 // (`send_event`) and GetDiff (`fetch_updates(0, 1)`) at 1, 16 and 64 clients;
-// and our TypeScript client (`TcpStateRemote` of @syncstate/remote), one
+// and our TypeScript client (`TcpStateRemote` of @syncstate-ts/remote), one
 // request at a time, against the Rust client on the same server.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { t } from '@syncstate/codec';
-import { Event, kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
+import { t } from '@syncstate-ts/codec';
+import { Event, kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
 import type { BenchRecord, RemoteResult } from '../harness.ts';
 import { cliBin, fixturesBinary, higherIsBetter, lowerIsBetter, runRustBench, sourceLoader, startChild, stopper } from '../harness.ts';
 

@@ -1,4 +1,4 @@
-// @syncstate/storage-sqlite: what durability costs the server. The Rust
+// @syncstate-ts/storage-sqlite: what durability costs the server. The Rust
 // crate keeps everything in memory and has no counterpart, so each record
 // compares the durable storage (ts) with a baseline (see BenchRecord):
 // the same server code on the in-memory storage, or the same map before the
@@ -22,13 +22,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encode, encodeRequestWrapper, t, type Request } from '@syncstate/codec';
-import { encodeInitData, kinds, StateMap } from '@syncstate/core';
-import { storedMapOf } from '@syncstate/storage';
-import { type MapStorage, ProtocolHandler } from '@syncstate/server';
-import { openPostgresStorage } from '@syncstate/storage-postgres';
-import { SqliteStorage } from '@syncstate/storage-sqlite';
-import { startPostgres, type TestPostgres } from '@syncstate/testkit/postgres';
+import { encode, encodeRequestWrapper, t, type Request } from '@syncstate-ts/codec';
+import { encodeInitData, kinds, StateMap } from '@syncstate-ts/core';
+import { storedMapOf } from '@syncstate-ts/storage';
+import { type MapStorage, ProtocolHandler } from '@syncstate-ts/server';
+import { openPostgresStorage } from '@syncstate-ts/storage-postgres';
+import { SqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { startPostgres, type TestPostgres } from '@syncstate-ts/testkit/postgres';
 import type { BenchRecord } from '../harness.ts';
 import { higherIsBetterThanBaseline, lowerIsBetterThanBaseline } from '../harness.ts';
 

@@ -4,8 +4,8 @@
  * server's machine no flag is needed), and the remote built from them.
  */
 import { readFile } from 'node:fs/promises';
-import { kinds } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
+import { kinds } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
 import { dataPaths, readPasswordFile } from './data-dir.js';
 import { displayPath } from './display.js';
 import { usageError } from './exit-codes.js';

@@ -14,7 +14,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { createSelfSignedCertificate } from '@syncstate/server';
+import { createSelfSignedCertificate } from '@syncstate-ts/server';
 import { displayPath } from './display.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';
 

@@ -1,10 +1,10 @@
 /**
  * Turns any failure into the one-line message and exit code the CLI shows:
- * typed errors from @syncstate/remote and Node's file errors are expected
+ * typed errors from @syncstate-ts/remote and Node's file errors are expected
  * and explained; anything else is a bug or an unexpected state, shown with
  * its stack (exit 1) so it can be reported.
  */
-import { toHex } from '@syncstate/codec';
+import { toHex } from '@syncstate-ts/codec';
 import {
   AuthenticationError,
   ConnectionClosedError,
@@ -14,7 +14,7 @@ import {
   InitFailureError,
   ProtocolError,
   TimeoutError,
-} from '@syncstate/remote';
+} from '@syncstate-ts/remote';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export interface Described {

@@ -22,10 +22,10 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as codec from '@syncstate/codec';
-import type { Schema } from '@syncstate/codec';
-import * as core from '@syncstate/core';
-import type { EventHook, InitHook } from '@syncstate/server';
+import * as codec from '@syncstate-ts/codec';
+import type { Schema } from '@syncstate-ts/codec';
+import * as core from '@syncstate-ts/core';
+import type { EventHook, InitHook } from '@syncstate-ts/server';
 import { usageError } from './exit-codes.js';
 import { kvEvent, kvHook } from './kv.js';
 
@@ -41,7 +41,7 @@ export interface HooksDefinition<E> {
 
 /** Handed to a module whose default export is a function. */
 export interface HooksApi {
-  /** @syncstate/codec's schemas. */
+  /** @syncstate-ts/codec's schemas. */
   t: typeof codec.t;
   codec: typeof codec;
   core: typeof core;
@@ -95,7 +95,7 @@ function checkDefinition(value: unknown, path: string): HooksDefinition<unknown>
   const { event, hooks, initHooks } = value as Record<string, unknown>;
   const isSchema = (s: unknown): boolean =>
     s !== null && typeof s === 'object' && typeof (s as Schema<unknown>).read === 'function' && typeof (s as Schema<unknown>).write === 'function';
-  if (!isSchema(event)) fail('`event` must be a @syncstate/codec schema, e.g. t.enumOf({...})');
+  if (!isSchema(event)) fail('`event` must be a @syncstate-ts/codec schema, e.g. t.enumOf({...})');
   const checkList = (list: unknown, name: string): void => {
     if (list === undefined) return;
     if (!Array.isArray(list) || !list.every((f) => typeof f === 'function')) fail(`\`${name}\` must be an array of functions`);

@@ -1,4 +1,4 @@
-// @syncstate/cli: the `syncstate` command (bin), and what a hooks module or
+// @syncstate-ts/cli: the `syncstate` command (bin), and what a hooks module or
 // an embedding program may want from it.
 
 export { run } from './main.js';

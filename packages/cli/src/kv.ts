@@ -8,8 +8,8 @@
  * Variants are matched by position, so a Rust enum that starts with these two
  * (as the fixture program's does) interoperates for Set and SetMany.
  */
-import { t, type Infer } from '@syncstate/codec';
-import type { EventHook } from '@syncstate/server';
+import { t, type Infer } from '@syncstate-ts/codec';
+import type { EventHook } from '@syncstate-ts/server';
 
 export const kvEvent = t.enumOf({
   Set: t.tuple(t.string, t.string),

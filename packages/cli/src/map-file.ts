@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { visit } from 'jsonc-parser';
-import { DummyRemote, kinds, StateMap } from '@syncstate/core';
+import { DummyRemote, kinds, StateMap } from '@syncstate-ts/core';
 import { displayPath, formatCount } from './display.js';
 import { usageError } from './exit-codes.js';
 import type { Progress } from './progress.js';

@@ -3,7 +3,7 @@
  * as `init` prints it) or the JSON file the map was created from.
  */
 import { existsSync } from 'node:fs';
-import { toHex } from '@syncstate/codec';
+import { toHex } from '@syncstate-ts/codec';
 import { buildMap, readMapFile } from './map-file.js';
 import { usageError } from './exit-codes.js';
 

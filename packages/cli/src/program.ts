@@ -4,7 +4,7 @@
  * serve.ts and commands/, which do the work.
  */
 import { Command, Option } from 'commander';
-import { defaultLimits, type ServerLimits } from '@syncstate/server';
+import { defaultLimits, type ServerLimits } from '@syncstate-ts/server';
 import { getCommand } from './commands/get.js';
 import { initCommand } from './commands/init.js';
 import type { CommandIo } from './commands/io.js';
@@ -260,7 +260,7 @@ function addConnectionOptions(command: Command): void {
     .addOption(dataOption().helpGroup('Connection:'));
 }
 
-// Help texts for the server's defaults (defaultLimits of @syncstate/server), in the units the flags take.
+// Help texts for the server's defaults (defaultLimits of @syncstate-ts/server), in the units the flags take.
 function secondsText(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

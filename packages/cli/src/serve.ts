@@ -4,8 +4,8 @@
  * events or a hooks module, and durable storage unless --memory.
  */
 import { createServer as createNetServer } from 'node:net';
-import { kinds } from '@syncstate/core';
-import { createServer, nodeTlsTransport, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate/server';
+import { kinds } from '@syncstate-ts/core';
+import { createServer, nodeTlsTransport, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate-ts/server';
 import {
   certificateDaysLeft,
   dataPaths,
@@ -128,7 +128,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
 async function chooseTransport(choice: TransportChoice, notes: string[]): Promise<TransportFactory | undefined> {
   if (choice === 'node') return nodeTlsWithQuickAck(notes);
   try {
-    const { rustlsTransport } = await import('@syncstate/transport-rustls');
+    const { rustlsTransport } = await import('@syncstate-ts/transport-rustls');
     // Workers of `serve --workers` each bind the port (workers.ts).
     const factory = rustlsTransport({ reusePort: workerNumber() !== undefined });
     notes.push('transport rustls (native TLS on all cores)');
@@ -144,7 +144,7 @@ async function chooseTransport(choice: TransportChoice, notes: string[]): Promis
 /** node:tls, with TCP_QUICKACK from the rustls addon where it loads (NodeTlsOptions.quickAck says why). */
 async function nodeTlsWithQuickAck(notes: string[]): Promise<TransportFactory | undefined> {
   try {
-    const { tcpQuickAck, isAvailable } = await import('@syncstate/transport-rustls');
+    const { tcpQuickAck, isAvailable } = await import('@syncstate-ts/transport-rustls');
     if (isAvailable()) {
       notes.push('transport node:tls');
       return (context) => nodeTlsTransport(context, { quickAck: tcpQuickAck });

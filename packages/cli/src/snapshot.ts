@@ -4,8 +4,8 @@
  * merged with every change since, or the full map when the server trimmed
  * its history, so every key arrives with its latest value.
  */
-import { compareCodePoints } from '@syncstate/core';
-import type { CallOptions } from '@syncstate/remote';
+import { compareCodePoints } from '@syncstate-ts/core';
+import type { CallOptions } from '@syncstate-ts/remote';
 import type { Remote } from './connection.js';
 
 export interface Snapshot {

@@ -4,10 +4,10 @@
  * with --storage postgres://... (shared by every server using it), or in
  * memory with --memory (lost on exit, like the Rust server).
  */
-import { kinds } from '@syncstate/core';
-import type { MapStorage } from '@syncstate/storage';
-import { openPostgresStorage } from '@syncstate/storage-postgres';
-import { openSqliteStorage, StorageError } from '@syncstate/storage-sqlite';
+import { kinds } from '@syncstate-ts/core';
+import type { MapStorage } from '@syncstate-ts/storage';
+import { openPostgresStorage } from '@syncstate-ts/storage-postgres';
+import { openSqliteStorage, StorageError } from '@syncstate-ts/storage-sqlite';
 import type { DataPaths } from './data-dir.js';
 import { displayPath } from './display.js';
 import { CliError, ExitCode, usageError } from './exit-codes.js';

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate } from '@syncstate/server';
+import { createSelfSignedCertificate } from '@syncstate-ts/server';
 import { runCli, serveForTests, spawnCli, tempDir } from './helpers/cli.js';
 
 const { dir, serve, cli } = serveForTests('client', { files: { 'map.json': JSON.stringify({ color: 'red', size: '10', 'naïve key': 'ü' }) } });

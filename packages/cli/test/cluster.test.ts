@@ -16,12 +16,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { startHaproxy } from '@syncstate/testkit/haproxy';
-import { startPostgres, type TestPostgres } from '@syncstate/testkit/postgres';
-import { RustClient } from '@syncstate/testkit/rust';
-import { encode } from '@syncstate/codec';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { startHaproxy } from '@syncstate-ts/testkit/haproxy';
+import { startPostgres, type TestPostgres } from '@syncstate-ts/testkit/postgres';
+import { RustClient } from '@syncstate-ts/testkit/rust';
+import { encode } from '@syncstate-ts/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent } from '../src/kv.js';
 import { runCli, type ServeProcess, startServe, tempDir } from './helpers/cli.js';

@@ -4,9 +4,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { t } from '@syncstate/codec';
-import { Event, kinds } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
+import { t } from '@syncstate-ts/codec';
+import { Event, kinds } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
 import { serveForTests } from './helpers/cli.js';
 
 // A counter: Add(key, n) adds n to the key's decimal value; maps over 3 keys are refused.

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RustClient } from '@syncstate/testkit/rust';
+import { RustClient } from '@syncstate-ts/testkit/rust';
 import { serveForTests } from './helpers/cli.js';
 
 const { dir, serve, cli } = serveForTests('rust');

@@ -111,7 +111,7 @@ describe('syncstate serve', () => {
     writeFileSync(join(dir.path, 'bad-hooks.mjs'), 'export const hooks = [];\n');
     const result = await runCli(['serve', '--memory', '--port', '0', '--hooks', 'bad-hooks.mjs'], { cwd: dir.path });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('`event` must be a @syncstate/codec schema');
+    expect(result.stderr).toContain('`event` must be a @syncstate-ts/codec schema');
   });
 
   it('prints help that names every command, the environment and the exit codes', async () => {

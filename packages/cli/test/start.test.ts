@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '@syncstate/testkit/rust-fixtures';
+import { repoRoot } from '@syncstate-ts/testkit/rust-fixtures';
 import { cleanEnv, tempDir } from './helpers/cli.js';
 
 const dir = tempDir('start');

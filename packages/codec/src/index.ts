@@ -1,4 +1,4 @@
-// @syncstate/codec: bincode 2 (serde, config::standard) for the whole serde
+// @syncstate-ts/codec: bincode 2 (serde, config::standard) for the whole serde
 // data model through composable schemas, the syncstate 0.3.0 protocol
 // messages, and their u32-length framing. Browser-safe: no Node APIs.
 

@@ -84,7 +84,7 @@ export function writeUtf8Short(buf: Uint8Array, pos: number, s: string): number 
  * Writes well-formed `s` as UTF-8 into `buf` at `pos` (room for 3 bytes per
  * UTF-16 unit), picking the JS loop or TextEncoder by length. Returns the end
  * position. Public for other packages that write strings into their own
- * buffers (the map hash in @syncstate/core).
+ * buffers (the map hash in @syncstate-ts/core).
  */
 export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
   return s.length <= LOOP_MAX ? writeUtf8Short(buf, pos, s) : pos + encodeUtf8Into(s, buf.subarray(pos));

@@ -1,8 +1,8 @@
 // Compound schemas: option nesting, tuples, structs, maps, enums (every
 // variant shape), recursion, and the bounds on hostile counts.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { DEFAULT_MAX_ZERO_SIZED_ELEMENTS, EncodeError, Writer, decode, encode, t } from '@syncstate/codec';
-import type { Infer, Schema } from '@syncstate/codec';
+import { DEFAULT_MAX_ZERO_SIZED_ELEMENTS, EncodeError, Writer, decode, encode, t } from '@syncstate-ts/codec';
+import type { Infer, Schema } from '@syncstate-ts/codec';
 import { expectDecodeError, hex, toHex } from './helpers.js';
 
 describe('option', () => {

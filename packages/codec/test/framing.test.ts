@@ -2,7 +2,7 @@
 // buffers reused under the reader's feet, and the length limit enforced
 // before the payload is buffered.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_FRAME_SIZE, DecodeError, FrameReader, encodeFrame } from '@syncstate/codec';
+import { DEFAULT_MAX_FRAME_SIZE, DecodeError, FrameReader, encodeFrame } from '@syncstate-ts/codec';
 import { atOffset, expectDecodeError, hex, toHex } from './helpers.js';
 
 const payloads = [hex('0102030405'), new Uint8Array(0), hex('aa'), Uint8Array.from({ length: 300 }, (_, i) => i & 0xff)];

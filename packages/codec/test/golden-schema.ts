@@ -1,8 +1,8 @@
 // Interprets the golden files' Type descriptors (notes/GOLDEN_CODEC_FORMAT.md)
 // as codec schemas, and their JSON Values as the values those schemas take.
-import { toHex } from '@syncstate/codec';
-import { t } from '@syncstate/codec';
-import type { Schema } from '@syncstate/codec';
+import { toHex } from '@syncstate-ts/codec';
+import { t } from '@syncstate-ts/codec';
+import type { Schema } from '@syncstate-ts/codec';
 
 export type Shape = 'unit' | { newtype: TypeDesc } | { tuple: TypeDesc[] } | { struct: [string, TypeDesc][] };
 export type TypeDesc =

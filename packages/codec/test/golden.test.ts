@@ -16,9 +16,9 @@ import {
   encodeRequest,
   encodeRequestWrapper,
   encodeResponse,
-} from '@syncstate/codec';
-import type { DecodeErrorCode, Request, RequestWrapper, Response } from '@syncstate/codec';
-import { goldenDir } from '@syncstate/testkit/rust-fixtures';
+} from '@syncstate-ts/codec';
+import type { DecodeErrorCode, Request, RequestWrapper, Response } from '@syncstate-ts/codec';
+import { goldenDir } from '@syncstate-ts/testkit/rust-fixtures';
 import { canon, fromHex, schemaOf, toHex, valueOf } from './golden-schema.js';
 import type { TypeDesc } from './golden-schema.js';
 

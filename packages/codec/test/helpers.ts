@@ -1,8 +1,8 @@
 // Small shared helpers for the codec tests.
-import { toHex } from '@syncstate/codec';
+import { toHex } from '@syncstate-ts/codec';
 import { expect } from 'vitest';
-import { DecodeError } from '@syncstate/codec';
-import type { DecodeErrorCode } from '@syncstate/codec';
+import { DecodeError } from '@syncstate-ts/codec';
+import type { DecodeErrorCode } from '@syncstate-ts/codec';
 
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/[\s|]/g, '');

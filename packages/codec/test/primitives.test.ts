@@ -1,8 +1,8 @@
 // Primitive schemas: exact bytes at every varint/zigzag boundary, encode-side
 // validation, and decode-side rejection of every malformed form bincode rejects.
 import { describe, expect, it } from 'vitest';
-import { DecodeError, EncodeError, Reader, decode, encode, t } from '@syncstate/codec';
-import type { Schema } from '@syncstate/codec';
+import { DecodeError, EncodeError, Reader, decode, encode, t } from '@syncstate-ts/codec';
+import type { Schema } from '@syncstate-ts/codec';
 import { atOffset, expectDecodeError, hex, toHex } from './helpers.js';
 
 function roundTrip<T>(schema: Schema<T>, value: T, expectedHex: string): void {

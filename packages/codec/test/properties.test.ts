@@ -3,8 +3,8 @@
 // give v back; random and mutated bytes must decode or throw DecodeError.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, Reader, decode, encode, t } from '@syncstate/codec';
-import type { Schema } from '@syncstate/codec';
+import { DecodeError, Reader, decode, encode, t } from '@syncstate-ts/codec';
+import type { Schema } from '@syncstate-ts/codec';
 import { toHex } from './helpers.js';
 
 interface Gen {

@@ -15,8 +15,8 @@ import {
   encodeResponse,
   requestWrapperSchema,
   t,
-} from '@syncstate/codec';
-import type { Request, Response } from '@syncstate/codec';
+} from '@syncstate-ts/codec';
+import type { Request, Response } from '@syncstate-ts/codec';
 import { atOffset, expectDecodeError, hex, toHex } from './helpers.js';
 
 const hash = new Uint8Array(32).fill(0x11);

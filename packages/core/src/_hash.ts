@@ -13,7 +13,7 @@
 //
 // Each step also has a sliced form (a Pace) for big maps on a server.
 
-import { writeUtf8 } from '@syncstate/codec';
+import { writeUtf8 } from '@syncstate-ts/codec';
 import type { Kind } from './kinds.js';
 import { kinds } from './kinds.js';
 import { CHUNK, inSlices, type Pace } from './pace.js';

@@ -3,7 +3,7 @@
 // rest are conditions the Rust crate does not report (it panics, wraps around
 // or silently accepts them).
 
-import { SyncstateError } from '@syncstate/codec';
+import { SyncstateError } from '@syncstate-ts/codec';
 
 /** What went wrong, for programs: one per error class below. Stable strings: match on these, not on messages. */
 export type StateMapErrorCode =

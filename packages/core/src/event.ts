@@ -1,8 +1,8 @@
 // An application event sent to the master (Rust `Event<T>`): its bincode
 // encoding is the Event request's `evt_data`.
 
-import { decode, encode } from '@syncstate/codec';
-import type { DecodeOptions, Schema } from '@syncstate/codec';
+import { decode, encode } from '@syncstate-ts/codec';
+import type { DecodeOptions, Schema } from '@syncstate-ts/codec';
 
 export class Event<E> {
   constructor(

@@ -1,4 +1,4 @@
-// @syncstate/core: StateMap, Diff, Event and the Remote interfaces of the
+// @syncstate-ts/core: StateMap, Diff, Event and the Remote interfaces of the
 // Rust crate syncstate 0.3.0, hash for hash and diff for diff.
 
 export { StateMap } from './statemap.js';

@@ -3,7 +3,7 @@
 // order for strings, which is code point order, not JavaScript's UTF-16 order),
 // an identity for JS Maps, and the bincode schema for the wire.
 
-import { isWellFormed, t, type Schema } from '@syncstate/codec';
+import { isWellFormed, t, type Schema } from '@syncstate-ts/codec';
 
 export interface Kind<T> {
   /** bincode schema of T (`String`, `Vec<u8>`, `[u8; N]`). */

@@ -1,6 +1,6 @@
 // What a slave map needs from the outside world (Rust `Remote`,
 // `EventBroadcaster`, `DummyRemote`). Network remotes live in
-// @syncstate/remote; these are the interfaces they implement.
+// @syncstate-ts/remote; these are the interfaces they implement.
 
 import { Diff } from './diff.js';
 import type { Kind } from './kinds.js';

@@ -2,8 +2,8 @@
 // `encoded_diff` is the diff's pairs as bincode `Vec<(K, V)>`, `init_data`
 // the map as bincode `HashMap<K, V>` (varint count, then key, value...).
 
-import { decode, Reader, t, Writer } from '@syncstate/codec';
-import type { DecodeOptions } from '@syncstate/codec';
+import { decode, Reader, t, Writer } from '@syncstate-ts/codec';
+import type { DecodeOptions } from '@syncstate-ts/codec';
 import { Diff } from './diff.js';
 import type { Kind } from './kinds.js';
 import { inSlices, type Pace } from './pace.js';

@@ -1,6 +1,6 @@
 // Diff: construction, accessors, merge, compress, fullDiff.
 import { describe, expect, it } from 'vitest';
-import { Diff, U64_MAX, kinds } from '@syncstate/core';
+import { Diff, U64_MAX, kinds } from '@syncstate-ts/core';
 import { frozenMaster } from './helpers/maps.js';
 
 describe('Diff', () => {

@@ -18,8 +18,8 @@ import {
   UnfrozenError,
   UpdateIdOverflowError,
   kinds,
-} from '@syncstate/core';
-import type { Remote, StateMapErrorCode } from '@syncstate/core';
+} from '@syncstate-ts/core';
+import type { Remote, StateMapErrorCode } from '@syncstate-ts/core';
 import { remoteAnswering } from './helpers/remotes.js';
 
 function stringMap(remote?: Remote<string, string>): StateMap<string, string> {

@@ -3,7 +3,7 @@
 // UTF-8 order differs from JavaScript's UTF-16 order, 0-byte and 1 MiB values,
 // and 100,000 pairs (re-created from the generator recipe Rust recorded).
 import { describe, expect, it } from 'vitest';
-import { StateMap } from '@syncstate/core';
+import { StateMap } from '@syncstate-ts/core';
 import { kindOf, loadGolden, toHex, valueOf } from './helpers/golden.js';
 import type { Json, KindName } from './helpers/golden.js';
 

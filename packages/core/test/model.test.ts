@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Diff, StateMap, kinds } from '@syncstate/core';
+import { Diff, StateMap, kinds } from '@syncstate-ts/core';
 import { answerOf, pairKey, ReferenceMap, U64_MAX } from './helpers/reference.js';
 import { NextAnswerRemote, remoteAnswering } from './helpers/remotes.js';
 import type { RefDiff } from './helpers/reference.js';

@@ -12,7 +12,7 @@ import {
   KeyNotFoundError,
   StateMap,
   kinds,
-} from '@syncstate/core';
+} from '@syncstate-ts/core';
 import { frozenMaster, snapshotOf } from './helpers/maps.js';
 import { answerOf, ReferenceMap, U64_MAX } from './helpers/reference.js';
 import { NextAnswerRemote } from './helpers/remotes.js';

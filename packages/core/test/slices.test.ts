@@ -17,7 +17,7 @@ import {
   type Pace,
   StateMap,
   timeSlices,
-} from '@syncstate/core';
+} from '@syncstate-ts/core';
 import { createPortableSha256, createSha256, sha256Implementation } from '../src/_sha256.js';
 import { snapshotOf } from './helpers/maps.js';
 

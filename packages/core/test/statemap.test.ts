@@ -1,8 +1,8 @@
 // StateMap behaviour beyond the golden scripts: reads, iteration, batches,
 // freeze and init, queued setUpdateId calls, long histories.
 import { describe, expect, it } from 'vitest';
-import { Diff, StateMap, kinds } from '@syncstate/core';
-import type { Remote } from '@syncstate/core';
+import { Diff, StateMap, kinds } from '@syncstate-ts/core';
+import type { Remote } from '@syncstate-ts/core';
 
 function master(keys = ['a', 'b', 'c']): StateMap<string, string> {
   const map = new StateMap({ key: kinds.string, value: kinds.string });

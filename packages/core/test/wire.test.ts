@@ -1,9 +1,9 @@
 // Payloads built from map data against Rust (fixtures/golden/core-wire.json):
 // encoded_diff (Vec<(K, V)>), init_data (HashMap<K, V>) and Event::serialize.
 import { describe, expect, it } from 'vitest';
-import { DecodeError, t } from '@syncstate/codec';
-import type { Infer } from '@syncstate/codec';
-import { Diff, Event, StateMap, decodeDiffEntries, decodeInitData, encodeDiffEntries, encodeInitData } from '@syncstate/core';
+import { DecodeError, t } from '@syncstate-ts/codec';
+import type { Infer } from '@syncstate-ts/codec';
+import { Diff, Event, StateMap, decodeDiffEntries, decodeInitData, encodeDiffEntries, encodeInitData } from '@syncstate-ts/core';
 import { fromHex, goldenPairSet, kindOf, loadGolden, pairSet, toHex, valueOf } from './helpers/golden.js';
 import type { KindName } from './helpers/golden.js';
 

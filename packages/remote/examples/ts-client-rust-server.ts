@@ -7,9 +7,9 @@
 // the changes the server's hooks make, as it sees them by polling.
 // README:begin
 import { readFileSync } from 'node:fs';
-import { t } from '@syncstate/codec';
-import { Event, kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote, type SyncResult } from '@syncstate/remote';
+import { t } from '@syncstate-ts/codec';
+import { Event, kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote, type SyncResult } from '@syncstate-ts/remote';
 
 // The server's event type, variant for variant in declaration order:
 //   enum KvEvent { Set(String, String), SetMany(Vec<(String, String)>), Noop, Fail { reason: String } }

@@ -7,7 +7,7 @@
  * own APIs do, so abort handling stays the caller's usual code.
  */
 
-import { SyncstateError, toHex } from '@syncstate/codec';
+import { SyncstateError, toHex } from '@syncstate-ts/codec';
 
 export type RemoteErrorCode =
   | 'authentication-failed'
@@ -19,7 +19,7 @@ export type RemoteErrorCode =
   | 'connection-closed'
   | 'timeout';
 
-/** Base class of the client's errors (a SyncstateError of @syncstate/codec). */
+/** Base class of the client's errors (a SyncstateError of @syncstate-ts/codec). */
 export class RemoteError extends SyncstateError<RemoteErrorCode> {
   override name = 'RemoteError';
 }

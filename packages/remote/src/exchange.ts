@@ -8,7 +8,7 @@
  * allocate what it announces.
  */
 import type { Duplex } from 'node:stream';
-import { encodeFrame, FrameReader } from '@syncstate/codec';
+import { encodeFrame, FrameReader } from '@syncstate-ts/codec';
 import { ConnectionClosedError, ConnectionError, ProtocolError, TimeoutError } from './errors.js';
 import { abortReason, startTimer } from './timers.js';
 

@@ -1,6 +1,6 @@
 /** Argument checks for the 32-byte map hash that names a map on the server. */
-import { HASH_LENGTH } from '@syncstate/codec';
-import type { StateMap } from '@syncstate/core';
+import { HASH_LENGTH } from '@syncstate-ts/codec';
+import type { StateMap } from '@syncstate-ts/core';
 
 export function frozenHash<K, V>(map: StateMap<K, V>): Uint8Array {
   const hash = map.hash();

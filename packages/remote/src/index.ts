@@ -1,5 +1,5 @@
-// @syncstate/remote: a Node TLS client for syncstate 0.3.0 servers (the Rust
-// crate's TcpStateServer or @syncstate/server). One connection per request,
+// @syncstate-ts/remote: a Node TLS client for syncstate 0.3.0 servers (the Rust
+// crate's TcpStateServer or @syncstate-ts/server). One connection per request,
 // bounded reads, timeouts, AbortSignal, typed errors.
 
 export { TcpStateRemote } from './remote.js';

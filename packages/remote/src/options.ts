@@ -1,6 +1,6 @@
 /** Options of TcpStateRemote, and their defaults in one place. */
-import { DEFAULT_MAX_FRAME_SIZE } from '@syncstate/codec';
-import type { Kind } from '@syncstate/core';
+import { DEFAULT_MAX_FRAME_SIZE } from '@syncstate-ts/codec';
+import type { Kind } from '@syncstate-ts/core';
 import type { TlsOptions } from './connect.js';
 
 export interface TcpStateRemoteOptions<K, V> {

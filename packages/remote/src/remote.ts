@@ -4,10 +4,10 @@
  * also reports what Rust's client swallows (wrong password, unexpected
  * answers) as typed errors, and adds cheap polling (getUpdateId, sync, watch).
  */
-import { DecodeError, decodeResponse, encodeRequestWrapper } from '@syncstate/codec';
-import type { Request, Response } from '@syncstate/codec';
-import { decodeDiffEntries, Diff, encodeInitData } from '@syncstate/core';
-import type { EventBroadcaster, Kind, Remote, StateMap } from '@syncstate/core';
+import { DecodeError, decodeResponse, encodeRequestWrapper } from '@syncstate-ts/codec';
+import type { Request, Response } from '@syncstate-ts/codec';
+import { decodeDiffEntries, Diff, encodeInitData } from '@syncstate-ts/core';
+import type { EventBroadcaster, Kind, Remote, StateMap } from '@syncstate-ts/core';
 import { connectTls, createTlsContext, type TlsContext } from './connect.js';
 import {
   AuthenticationError,

@@ -3,7 +3,7 @@
  * validate it the way Rust's `set_update_id` does (plus the checks Rust
  * skips), apply it, and report which values changed.
  */
-import type { Diff, Kind, StateMap } from '@syncstate/core';
+import type { Diff, Kind, StateMap } from '@syncstate-ts/core';
 import { ProtocolError } from './errors.js';
 import type { CallOptions } from './options.js';
 import { frozenHash } from './hash.js';

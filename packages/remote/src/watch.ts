@@ -5,7 +5,7 @@
  * password, unknown hash, protocol violations, truncated answers) end the
  * iteration by throwing. Aborting the signal ends it quietly.
  */
-import type { StateMap } from '@syncstate/core';
+import type { StateMap } from '@syncstate-ts/core';
 import { ConnectionClosedError, ConnectionError, TimeoutError } from './errors.js';
 import type { CallOptions } from './options.js';
 import type { SyncResult } from './sync.js';

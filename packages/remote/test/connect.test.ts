@@ -1,8 +1,8 @@
 // Opening the TLS connection: the phases' time limits, certificate checks,
 // and the server-name rules Rust clients and Node's tls differ on.
 import type { TlsOptions } from 'node:tls';
-import { ConnectionError, TimeoutError } from '@syncstate/remote';
-import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate/server';
+import { ConnectionError, TimeoutError } from '@syncstate-ts/remote';
+import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate-ts/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // connectTls and preferSha256 are internals (not exported): imported from src on purpose.
 import { connectTls, preferSha256 } from '../src/connect.js';

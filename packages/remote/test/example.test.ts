@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localMap } from '@syncstate/testkit/kv';
-import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
+import { localMap } from '@syncstate-ts/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate-ts/testkit/rust';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 let server: RustServer;
@@ -27,7 +27,7 @@ async function runExample(): Promise<string[]> {
   // `npx tsx` as in the README; --no-install so a test never downloads anything.
   const { stdout } = await promisify(execFile)(
     'npx',
-    ['--no-install', 'tsx', '--conditions=@syncstate/source', 'examples/ts-client-rust-server.ts'],
+    ['--no-install', 'tsx', '--conditions=@syncstate-ts/source', 'examples/ts-client-rust-server.ts'],
     {
       cwd: packageDir,
       timeout: 30_000,

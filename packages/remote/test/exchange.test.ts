@@ -1,8 +1,8 @@
 // The framed exchange on an in-memory Duplex: how the client reads answers
 // that arrive in pieces, too big, cut short, late, or never.
 import { Duplex } from 'node:stream';
-import { DecodeError, encodeFrame } from '@syncstate/codec';
-import { ConnectionClosedError, ConnectionError, exchangeFrame, ProtocolError, TimeoutError } from '@syncstate/remote';
+import { DecodeError, encodeFrame } from '@syncstate-ts/codec';
+import { ConnectionClosedError, ConnectionError, exchangeFrame, ProtocolError, TimeoutError } from '@syncstate-ts/remote';
 import { describe, expect, it } from 'vitest';
 
 /** A Duplex that records what the client writes and lets the test push the server's bytes. */

@@ -1,17 +1,17 @@
 // TcpStateRemote against a scripted local TLS server: what the client does
 // with answers no correct server gives, and with servers that stall.
 import type { TLSSocket } from 'node:tls';
-import { decodeRequestWrapper, DecodeError, encodeFrame, encodeResponse, type Response } from '@syncstate/codec';
-import { Diff, kinds } from '@syncstate/core';
+import { decodeRequestWrapper, DecodeError, encodeFrame, encodeResponse, type Response } from '@syncstate-ts/codec';
+import { Diff, kinds } from '@syncstate-ts/core';
 import {
   AuthenticationError,
   ProtocolError,
   TcpStateRemote,
   TimeoutError,
   type TcpStateRemoteOptions,
-} from '@syncstate/remote';
-import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate/server';
-import { localMap } from '@syncstate/testkit/kv';
+} from '@syncstate-ts/remote';
+import { createSelfSignedCertificate, type CertificateAndKey } from '@syncstate-ts/server';
+import { localMap } from '@syncstate-ts/testkit/kv';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readRequestFrame, startTlsStub, type StubServer } from './helpers/tls-stub.js';
 

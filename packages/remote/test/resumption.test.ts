@@ -3,12 +3,12 @@
 // server, and Node TLS servers that see it from their side.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { decodeResponse, encodeFrame, encodeRequestWrapper, encodeResponse, type Response } from '@syncstate/codec';
-import { kinds } from '@syncstate/core';
-import { exchangeFrame, TcpStateRemote } from '@syncstate/remote';
-import { createSelfSignedCertificate, createServer, type CertificateAndKey } from '@syncstate/server';
-import { kvEvent } from '@syncstate/testkit/kv';
-import { startRustServer, type RustServer } from '@syncstate/testkit/rust';
+import { decodeResponse, encodeFrame, encodeRequestWrapper, encodeResponse, type Response } from '@syncstate-ts/codec';
+import { kinds } from '@syncstate-ts/core';
+import { exchangeFrame, TcpStateRemote } from '@syncstate-ts/remote';
+import { createSelfSignedCertificate, createServer, type CertificateAndKey } from '@syncstate-ts/server';
+import { kvEvent } from '@syncstate-ts/testkit/kv';
+import { startRustServer, type RustServer } from '@syncstate-ts/testkit/rust';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // connectTls and createTlsContext are internals (not exported): imported from src on purpose.
 import { connectTls, createTlsContext, type TlsContext } from '../src/connect.js';
@@ -98,7 +98,7 @@ describe('against the Rust server', () => {
   });
 });
 
-describe('against @syncstate/server (node:tls)', () => {
+describe('against @syncstate-ts/server (node:tls)', () => {
   it('resumes the previous session on every later connection', async () => {
     const { cert, key } = await createSelfSignedCertificate();
     const server = createServer({ tls: { cert, key }, password: 'pw', key: kinds.string, value: kinds.string, event: kvEvent });

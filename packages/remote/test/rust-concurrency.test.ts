@@ -1,7 +1,7 @@
 // Live: many clients of one map against the Rust server at once, each on its
 // own connections (one per request), racing the init and the events.
-import { kv, localMap, remoteFor, snapshot, waitForUpdateId } from '@syncstate/testkit/kv';
-import { rustServerForTests } from '@syncstate/testkit/rust';
+import { kv, localMap, remoteFor, snapshot, waitForUpdateId } from '@syncstate-ts/testkit/kv';
+import { rustServerForTests } from '@syncstate-ts/testkit/rust';
 import { describe, expect, it } from 'vitest';
 
 const CLIENTS = 24;

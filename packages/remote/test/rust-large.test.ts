@@ -3,10 +3,10 @@
 // takes at most 64 KiB of plaintext, then drops the connection. Answers up
 // to 65,536 bytes arrive whole; a larger one is cut to its first 65,536 bytes.
 // Requests are not affected (the server reads them with read_exact).
-import { encodeDiffEntries, kinds } from '@syncstate/core';
-import { ConnectionClosedError, ProtocolError } from '@syncstate/remote';
-import { kv, localMap, mapOf, remoteFor, snapshot, waitForUpdateId } from '@syncstate/testkit/kv';
-import { rustServerForTests } from '@syncstate/testkit/rust';
+import { encodeDiffEntries, kinds } from '@syncstate-ts/core';
+import { ConnectionClosedError, ProtocolError } from '@syncstate-ts/remote';
+import { kv, localMap, mapOf, remoteFor, snapshot, waitForUpdateId } from '@syncstate-ts/testkit/kv';
+import { rustServerForTests } from '@syncstate-ts/testkit/rust';
 import { describe, expect, it } from 'vitest';
 
 const RUST_MAX_ANSWER = 65_536;

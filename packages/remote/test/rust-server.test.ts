@@ -1,10 +1,10 @@
-// Live: @syncstate/remote against the real Rust TcpStateServer (fixtures
+// Live: @syncstate-ts/remote against the real Rust TcpStateServer (fixtures
 // `server` mode, KvEvent hooks). Each test uses its own map (own hash).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { encode } from '@syncstate/codec';
-import { encodeInitData, InitError } from '@syncstate/core';
+import { encode } from '@syncstate-ts/codec';
+import { encodeInitData, InitError } from '@syncstate-ts/core';
 import {
   AuthenticationError,
   ConnectionClosedError,
@@ -12,10 +12,10 @@ import {
   HashNotFoundError,
   InitFailureError,
   RemoteError,
-} from '@syncstate/remote';
-import { kv, kvEvent, localMap, mapOf, remoteFor, snapshot, waitForUpdateId, type KvEvent } from '@syncstate/testkit/kv';
-import { rustServerForTests } from '@syncstate/testkit/rust';
-import { goldenDir } from '@syncstate/testkit/rust-fixtures';
+} from '@syncstate-ts/remote';
+import { kv, kvEvent, localMap, mapOf, remoteFor, snapshot, waitForUpdateId, type KvEvent } from '@syncstate-ts/testkit/kv';
+import { rustServerForTests } from '@syncstate-ts/testkit/rust';
+import { goldenDir } from '@syncstate-ts/testkit/rust-fixtures';
 import { describe, expect, it } from 'vitest';
 
 const server = rustServerForTests();

@@ -1,12 +1,12 @@
 // watch(): polling with interval, backoff on transport failures, typed
 // errors for the rest, quiet end on abort.
 import type { TLSSocket } from 'node:tls';
-import { decodeRequestWrapper, encodeFrame, encodeResponse } from '@syncstate/codec';
-import { encodeDiffEntries, kinds } from '@syncstate/core';
-import { AuthenticationError, ConnectionClosedError, ConnectionError, type SyncResult } from '@syncstate/remote';
-import { createSelfSignedCertificate } from '@syncstate/server';
-import { kv, localMap, mapOf, remoteFor, waitForUpdateId } from '@syncstate/testkit/kv';
-import { rustServerForTests } from '@syncstate/testkit/rust';
+import { decodeRequestWrapper, encodeFrame, encodeResponse } from '@syncstate-ts/codec';
+import { encodeDiffEntries, kinds } from '@syncstate-ts/core';
+import { AuthenticationError, ConnectionClosedError, ConnectionError, type SyncResult } from '@syncstate-ts/remote';
+import { createSelfSignedCertificate } from '@syncstate-ts/server';
+import { kv, localMap, mapOf, remoteFor, waitForUpdateId } from '@syncstate-ts/testkit/kv';
+import { rustServerForTests } from '@syncstate-ts/testkit/rust';
 import { describe, expect, it } from 'vitest';
 import { readRequestFrame, startSilentTcp, startTlsStub } from './helpers/tls-stub.js';
 

@@ -1,8 +1,8 @@
 // A TypeScript syncstate server that Rust `TcpStateRemote` clients talk to.
 // Its events and hooks mirror the Rust fixture server (fixtures/src/server.rs).
-import { t, type Infer } from '@syncstate/codec';
-import { kinds } from '@syncstate/core';
-import { createServer, type EventHook, type InitHook, type ServerOptions, type SyncStateServer } from '@syncstate/server';
+import { t, type Infer } from '@syncstate-ts/codec';
+import { kinds } from '@syncstate-ts/core';
+import { createServer, type EventHook, type InitHook, type ServerOptions, type SyncStateServer } from '@syncstate-ts/server';
 
 // Same variants, in the same order, as the Rust
 // `enum KvEvent { Set(String, String), SetMany(Vec<(String, String)>), Noop, Fail { reason: String } }`.

@@ -34,7 +34,7 @@ type X509Crypto = NonNullable<Parameters<typeof X509.X509CertificateGenerator.cr
 /**
  * @peculiar/x509, loaded on first use: it resolves its ASN.1 services through
  * tsyringe, which needs the `reflect-metadata` polyfill on the global
- * `Reflect`. Importing @syncstate/server must not change a global, so only
+ * `Reflect`. Importing @syncstate-ts/server must not change a global, so only
  * generating a certificate installs it.
  */
 async function loadX509(): Promise<typeof X509> {

@@ -4,7 +4,7 @@
  * what the logger receives and what `metrics().errors` counts, by `code`.
  */
 
-import { SyncstateError } from '@syncstate/codec';
+import { SyncstateError } from '@syncstate-ts/codec';
 
 export type ServerErrorCode =
   | 'frame-too-large'
@@ -27,7 +27,7 @@ export type ServerErrorCode =
   | 'server-closed'
   | 'internal';
 
-/** Base class of the server's errors (a SyncstateError of @syncstate/codec). */
+/** Base class of the server's errors (a SyncstateError of @syncstate-ts/codec). */
 export class ServerError extends SyncstateError<ServerErrorCode> {
   override name = 'ServerError';
 }

@@ -6,15 +6,15 @@
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decode, decodeRequestWrapper, encodeResponse, toHex, type Request, type Response, type Schema } from '@syncstate/codec';
-import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices, type Kind } from '@syncstate/core';
+import { decode, decodeRequestWrapper, encodeResponse, toHex, type Request, type Response, type Schema } from '@syncstate-ts/codec';
+import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices, type Kind } from '@syncstate-ts/core';
 import { errorMessage, MalformedRequestError, ServerError } from './errors.js';
 import { resolveLimits, type ServerLimits } from './limits/limits.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { EventHook, InitHook } from './registry/hooks.js';
 import { Metrics } from './metrics.js';
 import { type LoadedMap, MapRegistry, SLICE_MS } from './registry/registry.js';
-import type { MapStorage } from '@syncstate/storage';
+import type { MapStorage } from '@syncstate-ts/storage';
 
 /** Diffs of at least this many pairs are encoded in slices. */
 const SLICED_DIFF_PAIRS = 8192;
@@ -31,7 +31,7 @@ export interface ProtocolOptions<K, V, E> {
   initHooks?: readonly InitHook<K, V>[];
   logger?: Logger;
   /**
-   * Where maps are kept across restarts (e.g. @syncstate/storage-sqlite).
+   * Where maps are kept across restarts (e.g. @syncstate-ts/storage-sqlite).
    * Without one, maps live only in this process's memory, as on the Rust server.
    */
   storage?: MapStorage<K, V> | undefined;

@@ -8,7 +8,7 @@ export { silentLogger, type Logger } from './logger.js';
 export type { EventHook, HookContext, InitHook } from './registry/hooks.js';
 export type { LoadedMap } from './registry/registry.js';
 export type { MetricsSnapshot, RequestKind, ResponseKind } from './metrics.js';
-export type { MapStorage } from '@syncstate/storage';
+export type { MapStorage } from '@syncstate-ts/storage';
 export {
   errorMessage,
   FrameTooLargeError,

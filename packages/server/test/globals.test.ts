@@ -9,17 +9,17 @@ import { expect, it } from 'vitest';
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 function inChild(script: string): unknown {
-  const out = execFileSync(process.execPath, ['--import', tsx, '--conditions=@syncstate/source', '--input-type=module', '-e', script], {
+  const out = execFileSync(process.execPath, ['--import', tsx, '--conditions=@syncstate-ts/source', '--input-type=module', '-e', script], {
     cwd: new URL('..', import.meta.url),
     encoding: 'utf8',
   });
   return JSON.parse(out);
 }
 
-it('importing @syncstate/server adds no global and leaves Reflect alone', () => {
+it('importing @syncstate-ts/server adds no global and leaves Reflect alone', () => {
   const seen = inChild(`
     const before = new Set([...Object.getOwnPropertyNames(globalThis), ...Reflect.ownKeys(Reflect).map(String)]);
-    await import('@syncstate/server');
+    await import('@syncstate-ts/server');
     const after = [...Object.getOwnPropertyNames(globalThis), ...Reflect.ownKeys(Reflect).map(String)];
     console.log(JSON.stringify(after.filter((name) => !before.has(name))));
   `);
@@ -28,7 +28,7 @@ it('importing @syncstate/server adds no global and leaves Reflect alone', () => 
 
 it('generating a certificate is what installs the polyfill', () => {
   const seen = inChild(`
-    const { createSelfSignedCertificate } = await import('@syncstate/server');
+    const { createSelfSignedCertificate } = await import('@syncstate-ts/server');
     const before = typeof Reflect.getMetadata;
     const { cert } = await createSelfSignedCertificate();
     console.log(JSON.stringify([before, typeof Reflect.getMetadata, cert.startsWith('-----BEGIN CERTIFICATE-----')]));

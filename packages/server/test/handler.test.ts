@@ -1,13 +1,13 @@
 // The protocol handler without sockets: every request answered as the Rust
 // server answers it (docs/protocol.md, "Server behaviour"), and where Rust is broken, better.
-import { encodeRequestWrapper } from '@syncstate/codec';
-import { decodeDiffEntries, kinds, U64_MAX, type Modification, type StateMap } from '@syncstate/core';
-import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '@syncstate/server';
-import { collect, duplexPair, frame, unframe } from '@syncstate/testkit/duplex-pair';
-import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req } from '@syncstate/testkit/fixtures';
+import { encodeRequestWrapper } from '@syncstate-ts/codec';
+import { decodeDiffEntries, kinds, U64_MAX, type Modification, type StateMap } from '@syncstate-ts/core';
+import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '@syncstate-ts/server';
+import { collect, duplexPair, frame, unframe } from '@syncstate-ts/testkit/duplex-pair';
+import { answer, enc, hashOf, kvHandler, memoryLogger, payload, req } from '@syncstate-ts/testkit/fixtures';
 import { describe, expect, it } from 'vitest';
 import { kvHook, type KvEvent } from '../examples/ts-server.js';
-import { type MapCommit, MemoryStorage, type StoredMap } from '@syncstate/storage';
+import { type MapCommit, MemoryStorage, type StoredMap } from '@syncstate-ts/storage';
 // serveConnection is an internal (the stream layer under every transport): imported from src on purpose.
 import { serveConnection } from '../src/transport/stream.js';
 import { streamOptions } from './helpers/stream-options.js';

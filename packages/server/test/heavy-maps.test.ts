@@ -2,11 +2,11 @@
 // slices, other maps are answered in between; a stored map answers
 // GetUpdateId while it loads. Ordering and answers are asserted, never
 // timings (bench/suites/heavy-maps.ts measures those).
-import { encodeInitData, encodeDiffEntries, kinds, StateMap } from '@syncstate/core';
-import { answer, kvHandler, payload, req } from '@syncstate/testkit/fixtures';
+import { encodeInitData, encodeDiffEntries, kinds, StateMap } from '@syncstate-ts/core';
+import { answer, kvHandler, payload, req } from '@syncstate-ts/testkit/fixtures';
 import { describe, expect, it } from 'vitest';
 import type { KvEvent } from '../examples/ts-server.js';
-import { MemoryStorage, storedMapOf, type StoredMap } from '@syncstate/storage';
+import { MemoryStorage, storedMapOf, type StoredMap } from '@syncstate-ts/storage';
 
 const PASSWORD = 'heavy';
 const BIG = 100_000;

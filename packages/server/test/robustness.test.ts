@@ -4,14 +4,14 @@
 // correct and flat in memory; what the Rust server does is recorded in its
 // own assertions (set SYNCSTATE_BATTERY_REPORT=1 to print the tallies).
 import fc from 'fast-check';
-import { decodeResponse } from '@syncstate/codec';
+import { decodeResponse } from '@syncstate-ts/codec';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate } from '@syncstate/server';
-import { attackArb, outcomes, payloadArb, runAttacks, tally, type Target } from '@syncstate/testkit/battery';
-import { hashOf, kvHandler, req } from '@syncstate/testkit/fixtures';
-import { startRustServer } from '@syncstate/testkit/rust';
-import { describeBattery } from '@syncstate/testkit/transport-suite';
-import { request, silentTcp } from '@syncstate/testkit/wire';
+import { createSelfSignedCertificate } from '@syncstate-ts/server';
+import { attackArb, outcomes, payloadArb, runAttacks, tally, type Target } from '@syncstate-ts/testkit/battery';
+import { hashOf, kvHandler, req } from '@syncstate-ts/testkit/fixtures';
+import { startRustServer } from '@syncstate-ts/testkit/rust';
+import { describeBattery } from '@syncstate-ts/testkit/transport-suite';
+import { request, silentTcp } from '@syncstate-ts/testkit/wire';
 
 const PASSWORD = 'battery';
 const SEED = 20_240_601;
@@ -34,7 +34,7 @@ describe('protocol handler under random and mutated payloads', () => {
   it('answers each with a decodable response or closes; then still answers correctly', async () => {
     const handler = kvHandler(PASSWORD, { limits: { incorrectPasswordDelayMs: [0, 0.001] } });
     const init = await req.init(pairs);
-    const { encodeRequestWrapper } = await import('@syncstate/codec');
+    const { encodeRequestWrapper } = await import('@syncstate-ts/codec');
     const wrap = (r: typeof init) => encodeRequestWrapper({ password: new TextEncoder().encode(PASSWORD), request: r });
     expect(decodeResponse((await handler.respond(wrap(init)))!)).toEqual({ type: 'InitSuccess' });
     let runs = 0;

@@ -2,14 +2,14 @@
 // `syncstate-fixtures client`) against our TLS server (examples/ts-server.ts).
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
-import { decodeRequestWrapper, decode, type Request } from '@syncstate/codec';
-import { decodeInitData, kinds } from '@syncstate/core';
-import { createSelfSignedCertificate, createServer, type SyncStateServer } from '@syncstate/server';
-import { hashOf, kvHandler, memoryLogger, payload, req } from '@syncstate/testkit/fixtures';
-import { RustClient } from '@syncstate/testkit/rust';
-import { fixturesDir } from '@syncstate/testkit/rust-fixtures';
-import { rustClientScenarios } from '@syncstate/testkit/rust-client-scenarios';
-import { request } from '@syncstate/testkit/wire';
+import { decodeRequestWrapper, decode, type Request } from '@syncstate-ts/codec';
+import { decodeInitData, kinds } from '@syncstate-ts/core';
+import { createSelfSignedCertificate, createServer, type SyncStateServer } from '@syncstate-ts/server';
+import { hashOf, kvHandler, memoryLogger, payload, req } from '@syncstate-ts/testkit/fixtures';
+import { RustClient } from '@syncstate-ts/testkit/rust';
+import { fixturesDir } from '@syncstate-ts/testkit/rust-fixtures';
+import { rustClientScenarios } from '@syncstate-ts/testkit/rust-client-scenarios';
+import { request } from '@syncstate-ts/testkit/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvEvent, kvHook, rejectMarker, startKvServer, type KvEvent } from '../examples/ts-server.js';
 // serveConnection is an internal (the stream layer under every transport): imported from src on purpose.
@@ -194,7 +194,7 @@ describe('TLS versions', () => {
 });
 
 describe('bytes the Rust client sends', () => {
-  it('decode with @syncstate/codec into exactly the requests we expect', async () => {
+  it('decode with @syncstate-ts/codec into exactly the requests we expect', async () => {
     const handler = kvHandler(PASSWORD, { initHooks: [] });
     const connections: Array<Promise<Buffer>> = [];
     // A bare TLS server with the handler plugged in, and a tap on each socket.

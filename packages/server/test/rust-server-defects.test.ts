@@ -4,10 +4,10 @@
 // defect list in the README is out of date.
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
-import { hashOf, req } from '@syncstate/testkit/fixtures';
-import { type RustServer, startRustServer } from '@syncstate/testkit/rust';
-import { closedWithin, frameRequest, rawTls, request, silentTcp } from '@syncstate/testkit/wire';
+import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate-ts/server';
+import { hashOf, req } from '@syncstate-ts/testkit/fixtures';
+import { type RustServer, startRustServer } from '@syncstate-ts/testkit/rust';
+import { closedWithin, frameRequest, rawTls, request, silentTcp } from '@syncstate-ts/testkit/wire';
 import { startKvServer, type KvEvent } from '../examples/ts-server.js';
 
 const PASSWORD = 'pw';

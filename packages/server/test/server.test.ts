@@ -1,11 +1,11 @@
 // The TLS server: lifecycle, connection limits and timeouts on real sockets
-// (the transport suite, shared with @syncstate/transport-rustls), logging, options.
-import { kinds } from '@syncstate/core';
+// (the transport suite, shared with @syncstate-ts/transport-rustls), logging, options.
+import { kinds } from '@syncstate-ts/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSelfSignedCertificate, createServer, type ServerLimits } from '@syncstate/server';
-import { hashOf, memoryLogger, req } from '@syncstate/testkit/fixtures';
-import { describeTransport } from '@syncstate/testkit/transport-suite';
-import { request } from '@syncstate/testkit/wire';
+import { createSelfSignedCertificate, createServer, type ServerLimits } from '@syncstate-ts/server';
+import { hashOf, memoryLogger, req } from '@syncstate-ts/testkit/fixtures';
+import { describeTransport } from '@syncstate-ts/testkit/transport-suite';
+import { request } from '@syncstate-ts/testkit/wire';
 import { kvEvent, startKvServer, type KvEvent } from '../examples/ts-server.js';
 
 const PASSWORD = 'pw';

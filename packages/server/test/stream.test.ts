@@ -1,7 +1,7 @@
 // node:tls's stream layer (transport/stream.ts) on in-memory stream pairs: framing, limits, timeouts, backpressure.
 // serveConnection, ByteBudget and Metrics are internals the package does not export: imported from src on purpose.
-import { silentLogger } from '@syncstate/server';
-import { collect, duplexPair, frame, unframe } from '@syncstate/testkit/duplex-pair';
+import { silentLogger } from '@syncstate-ts/server';
+import { collect, duplexPair, frame, unframe } from '@syncstate-ts/testkit/duplex-pair';
 import { describe, expect, it } from 'vitest';
 import { serveConnection, type ConnectionOptions, type Responder } from '../src/transport/stream.js';
 import { ByteBudget } from '../src/limits/budget.js';

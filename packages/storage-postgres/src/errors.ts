@@ -1,6 +1,6 @@
 // PostgreSQL's errors as the contract's StorageError: the server's log shows
 // one `code`, with pg's error (and its SQLSTATE) as the cause.
-import { StorageError } from '@syncstate/storage';
+import { StorageError } from '@syncstate-ts/storage';
 
 /** Turns an error of pg into a StorageError (a StorageError passes through). */
 export function fromPostgres(err: unknown, doing: string): StorageError {

@@ -11,7 +11,7 @@
 //   syncstate_history  (map_id, upto_id) -> from_id, bincode Vec<(K, V)>:
 //                      one row per history entry (the freeze entry is 0 -> 0)
 import type pg from 'pg';
-import { StorageError } from '@syncstate/storage';
+import { StorageError } from '@syncstate-ts/storage';
 
 export const SCHEMA_VERSION = 1;
 /** pg_advisory_xact_lock key of schema changes ('syncstat' in ASCII). */
@@ -64,7 +64,7 @@ export async function ensureSchema(client: pg.ClientBase, kinds: { key: string; 
       const meta = new Map((await client.query<{ name: string; value: string }>('SELECT name, value FROM syncstate_meta')).rows.map((r) => [r.name, r.value]));
       const version = Number(meta.get('schema_version'));
       if (version > SCHEMA_VERSION) {
-        throw new StorageError('newer-schema', `the database has syncstate schema version ${version}; this @syncstate/storage-postgres knows up to ${SCHEMA_VERSION}`);
+        throw new StorageError('newer-schema', `the database has syncstate schema version ${version}; this @syncstate-ts/storage-postgres knows up to ${SCHEMA_VERSION}`);
       }
       if (version !== SCHEMA_VERSION) throw new StorageError('corrupt', `the database's syncstate_meta holds no usable schema_version (${String(meta.get('schema_version'))})`);
       for (const [name, want] of [

@@ -1,11 +1,11 @@
-// PostgresStorage: @syncstate/storage's contract, shared by any number of
+// PostgresStorage: @syncstate-ts/storage's contract, shared by any number of
 // servers (SharedMapStorage). Every write of a map happens under its row
 // lock (SELECT ... FOR UPDATE on syncstate_maps), so update ids come out in
 // one order, once each, whichever server runs the hooks; a server that dies
 // loses its connection and with it the lock. Reads catch up with one query
 // (updatesSince). Everything a client is told about is committed first.
-import { decode, encode } from '@syncstate/codec';
-import { decodeDiffEntries, Diff, encodeDiffEntries, type Kind } from '@syncstate/core';
+import { decode, encode } from '@syncstate-ts/codec';
+import { decodeDiffEntries, Diff, encodeDiffEntries, type Kind } from '@syncstate-ts/core';
 import {
   checkCommit,
   type MapCommit,
@@ -14,7 +14,7 @@ import {
   type SharedMapStorage,
   StorageError,
   type StoredMap,
-} from '@syncstate/storage';
+} from '@syncstate-ts/storage';
 import pg from 'pg';
 import { fromPostgres } from './errors.js';
 import { ensureSchema } from './schema.js';

@@ -1,10 +1,10 @@
 // PostgresStorage against the storage contract's conformance suite, on a
 // real PostgreSQL started here; reopening closes the pool and opens the same
 // database anew, as a restarted server does.
-import { kinds } from '@syncstate/core';
-import { openPostgresStorage, type PostgresStorage } from '@syncstate/storage-postgres';
-import { describeStoreConformance } from '@syncstate/testkit/store-conformance';
-import { startPostgres, type TestPostgres } from '@syncstate/testkit/postgres';
+import { kinds } from '@syncstate-ts/core';
+import { openPostgresStorage, type PostgresStorage } from '@syncstate-ts/storage-postgres';
+import { describeStoreConformance } from '@syncstate-ts/testkit/store-conformance';
+import { startPostgres, type TestPostgres } from '@syncstate-ts/testkit/postgres';
 import { afterAll, beforeAll } from 'vitest';
 
 let postgres: TestPostgres;

@@ -3,13 +3,13 @@
 // other's commits first; a copy too far behind (its updates trimmed below
 // the history floor) is loaded again; `maps()` says how far behind each
 // loaded copy is.
-import { kinds } from '@syncstate/core';
-import type { ProtocolHandler } from '@syncstate/server';
-import { openPostgresStorage } from '@syncstate/storage-postgres';
-import { answer, kvHandler, payload, req } from '@syncstate/testkit/fixtures';
-import type { KvEvent } from '@syncstate/testkit/kv-server';
-import { startPostgres, type TestPostgres } from '@syncstate/testkit/postgres';
-import type { Request } from '@syncstate/codec';
+import { kinds } from '@syncstate-ts/core';
+import type { ProtocolHandler } from '@syncstate-ts/server';
+import { openPostgresStorage } from '@syncstate-ts/storage-postgres';
+import { answer, kvHandler, payload, req } from '@syncstate-ts/testkit/fixtures';
+import type { KvEvent } from '@syncstate-ts/testkit/kv-server';
+import { startPostgres, type TestPostgres } from '@syncstate-ts/testkit/postgres';
+import type { Request } from '@syncstate-ts/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const PASSWORD = 'shared';

@@ -8,9 +8,9 @@
 // creation in progress): its Init was never answered, so no client relies
 // on it.
 
-import { encode } from '@syncstate/codec';
-import { type Diff, encodeDiffEntries, inSlices, type Kind, type Pace } from '@syncstate/core';
-import type { StoredMap } from '@syncstate/storage';
+import { encode } from '@syncstate-ts/codec';
+import { type Diff, encodeDiffEntries, inSlices, type Kind, type Pace } from '@syncstate-ts/core';
+import type { StoredMap } from '@syncstate-ts/storage';
 import type { GroupCommit } from './batch.js';
 import { encodePairBlobs, PART_BYTES, PARTS_MIN_PAIRS } from './parts.js';
 import { PARTS_TABLE } from './schema.js';

@@ -1,8 +1,8 @@
 // Typed errors of the SQLite storage. Every failure that reaches the server
-// (and from there its log) is a StorageError (@syncstate/storage) with a
+// (and from there its log) is a StorageError (@syncstate-ts/storage) with a
 // `code`; SQLite's own error, when there is one, is the `cause`.
 
-import { StorageError } from '@syncstate/storage';
+import { StorageError } from '@syncstate-ts/storage';
 
 export { StorageError };
 
@@ -24,7 +24,7 @@ export class SchemaVersionError extends StorageError {
   override name = 'SchemaVersionError';
   readonly version: number;
   constructor(version: number, supported: number) {
-    super('newer-schema', `the database has schema version ${version}; this @syncstate/storage-sqlite knows up to ${supported}`);
+    super('newer-schema', `the database has schema version ${version}; this @syncstate-ts/storage-sqlite knows up to ${supported}`);
     this.version = version;
   }
 }

@@ -1,5 +1,5 @@
-// @syncstate/storage-sqlite: durable maps for a syncstate server, following
-// @syncstate/storage's contract. Maps, their update ids and history live in
+// @syncstate-ts/storage-sqlite: durable maps for a syncstate server, following
+// @syncstate-ts/storage's contract. Maps, their update ids and history live in
 // an embedded SQLite database (WAL, synchronous=FULL), so a crash or restart
 // loses nothing a client has seen.
 
@@ -13,5 +13,5 @@ export {
   StorageFullError,
   StorageReadOnlyError,
 } from './errors.js';
-export type { StorageErrorCode } from '@syncstate/storage';
+export type { StorageErrorCode } from '@syncstate-ts/storage';
 export { APPLICATION_ID, SCHEMA_VERSION } from './schema.js';

@@ -3,9 +3,9 @@
 // ones of a big map) and its history. Rows are read page by page, so other
 // maps' reads and writes run between the pages of a big map.
 
-import { decode } from '@syncstate/codec';
-import { decodePairsSliced, Diff, inSlices, type Kind, type Pace } from '@syncstate/core';
-import type { StoredMap } from '@syncstate/storage';
+import { decode } from '@syncstate-ts/codec';
+import { decodePairsSliced, Diff, inSlices, type Kind, type Pace } from '@syncstate-ts/core';
+import type { StoredMap } from '@syncstate-ts/storage';
 import type { MapRow, Statements } from './statements.js';
 
 /** What the storage keeps of a map it read. */

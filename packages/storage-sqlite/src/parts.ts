@@ -3,8 +3,8 @@
 // milliseconds each (a row per pair cost microseconds per pair), and the
 // event loop runs between them.
 
-import { Writer } from '@syncstate/codec';
-import { inSlices, type Kind, type Pace } from '@syncstate/core';
+import { Writer } from '@syncstate-ts/codec';
+import { inSlices, type Kind, type Pace } from '@syncstate-ts/core';
 
 /** Maps of at least this many pairs are stored in parts; smaller ones a row per pair (a change updates its row). */
 export const PARTS_MIN_PAIRS = 4096;

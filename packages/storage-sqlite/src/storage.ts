@@ -1,4 +1,4 @@
-// SqliteStorage: @syncstate/storage's contract on an embedded SQLite database.
+// SqliteStorage: @syncstate-ts/storage's contract on an embedded SQLite database.
 //
 // - create: a small map's row, every pair (in push order) and every history
 //   entry, in one transaction; a big map in parts, over several
@@ -13,9 +13,9 @@
 // Work on big maps yields to the event loop every SLICE_MS, so requests
 // for other maps are served meanwhile.
 
-import { encode, toHex } from '@syncstate/codec';
-import { type Diff, encodeDiffEntries, type Kind, type Pace, timeSlices } from '@syncstate/core';
-import { checkCommit, type MapCommit, type MapStorage, type StoredMap } from '@syncstate/storage';
+import { encode, toHex } from '@syncstate-ts/codec';
+import { type Diff, encodeDiffEntries, type Kind, type Pace, timeSlices } from '@syncstate-ts/core';
+import { checkCommit, type MapCommit, type MapStorage, type StoredMap } from '@syncstate-ts/storage';
 import type Database from 'better-sqlite3';
 import { GroupCommit } from './batch.js';
 import { createMap } from './create.js';

@@ -6,9 +6,9 @@
 // (Answering before the commit lost the last acknowledged event in one of
 // three kills; docs/protocol.md, "Defects of the Rust server, and what we do instead".)
 import { afterAll, describe, expect, it } from 'vitest';
-import { kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { RustClient } from '@syncstate/testkit/rust';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { RustClient } from '@syncstate-ts/testkit/rust';
 import { type ChildServer, killAll, startChildServer } from './helpers/process.js';
 import { eventBytes, PASSWORD, random, serverFiles, sleep, tempDir } from './helpers/setup.js';
 

@@ -3,7 +3,7 @@
 // whole transaction; in-memory updates run only for committed writes.
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { StorageFullError } from '@syncstate/storage-sqlite';
+import { StorageFullError } from '@syncstate-ts/storage-sqlite';
 import { GroupCommit } from '../src/batch.js';
 
 function setup(maxPageCount?: number) {

@@ -5,10 +5,10 @@
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { encode } from '@syncstate/codec';
-import { Diff, encodeDiffEntries, kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { CorruptDatabaseError, StorageError } from '@syncstate/storage-sqlite';
+import { encode } from '@syncstate-ts/codec';
+import { Diff, encodeDiffEntries, kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { CorruptDatabaseError, StorageError } from '@syncstate-ts/storage-sqlite';
 import { startChildServer } from './helpers/process.js';
 import { commitMap, createMap, eventBytes, hex, loadMap, masterMap, openStorage, PASSWORD, perTest, serverFiles, storeNew } from './helpers/setup.js';
 

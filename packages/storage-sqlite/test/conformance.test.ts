@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kinds } from '@syncstate/core';
-import { SqliteStorage } from '@syncstate/storage-sqlite';
-import { describeStoreConformance } from '@syncstate/testkit/store-conformance';
+import { kinds } from '@syncstate-ts/core';
+import { SqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { describeStoreConformance } from '@syncstate-ts/testkit/store-conformance';
 
 let dir: string | undefined;
 const openAt = (path: string): SqliteStorage<string, string> => new SqliteStorage({ path, key: kinds.string, value: kinds.string });

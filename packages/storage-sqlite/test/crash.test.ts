@@ -11,10 +11,10 @@
 // - the same client objects (TS StateMaps, the Rust StateMap) carry on
 //   syncing without re-initialising.
 import { afterAll, describe, expect, it } from 'vitest';
-import { kinds, StateMap } from '@syncstate/core';
-import { RemoteError, TcpStateRemote } from '@syncstate/remote';
-import { SqliteStorage } from '@syncstate/storage-sqlite';
-import { RustClient } from '@syncstate/testkit/rust';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { RemoteError, TcpStateRemote } from '@syncstate-ts/remote';
+import { SqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { RustClient } from '@syncstate-ts/testkit/rust';
 import { type ChildServer, killAll, startChildServer } from './helpers/process.js';
 import { eventBytes, loadMap, PASSWORD, random, serverFiles, sleep, tempDir } from './helpers/setup.js';
 

@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kinds, StateMap } from '@syncstate/core';
-import { ConnectionClosedError, TcpStateRemote } from '@syncstate/remote';
-import { createSelfSignedCertificate, type Logger } from '@syncstate/server';
-import { StorageError, StorageFullError, StorageReadOnlyError } from '@syncstate/storage-sqlite';
-import { startKvServer } from '@syncstate/testkit/kv-server';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { ConnectionClosedError, TcpStateRemote } from '@syncstate-ts/remote';
+import { createSelfSignedCertificate, type Logger } from '@syncstate-ts/server';
+import { StorageError, StorageFullError, StorageReadOnlyError } from '@syncstate-ts/storage-sqlite';
+import { startKvServer } from '@syncstate-ts/testkit/kv-server';
 import { startChildServer } from './helpers/process.js';
 import { commitMap, createMap, eventBytes, loadMap, masterMap, openStorage, PASSWORD, perTest, serverFiles, storeNew } from './helpers/setup.js';
 

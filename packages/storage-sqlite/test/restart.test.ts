@@ -3,11 +3,11 @@
 // GetUpdateId) with the same bytes, with unbounded and with bounded history.
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { encodeResponse, type Request } from '@syncstate/codec';
-import { kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
-import { startKvServer } from '@syncstate/testkit/kv-server';
+import { encodeResponse, type Request } from '@syncstate-ts/codec';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate-ts/server';
+import { startKvServer } from '@syncstate-ts/testkit/kv-server';
 import { eventBytes, hex, type KvEvent, openStorage, PASSWORD, perTest } from './helpers/setup.js';
 
 const U64_MAX = (1n << 64n) - 1n;

@@ -3,9 +3,9 @@
 // exactly as they were.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { encode } from '@syncstate/codec';
+import { encode } from '@syncstate-ts/codec';
 import { describe, expect, it } from 'vitest';
-import { encodeDiffEntries, kinds, type StateMap } from '@syncstate/core';
+import { encodeDiffEntries, kinds, type StateMap } from '@syncstate-ts/core';
 import {
   APPLICATION_ID,
   CorruptDatabaseError,
@@ -13,7 +13,7 @@ import {
   SCHEMA_VERSION,
   SchemaVersionError,
   StorageReadOnlyError,
-} from '@syncstate/storage-sqlite';
+} from '@syncstate-ts/storage-sqlite';
 import { commitMap, createMap, hex, loadMap, masterMap, openStorage, perTest } from './helpers/setup.js';
 
 const { dbPath } = perTest('schema');

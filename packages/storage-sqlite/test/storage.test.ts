@@ -3,8 +3,8 @@
 // the file, and the typed errors of SQLite's limits and of the file itself.
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { kinds } from '@syncstate/core';
-import { SqliteStorage, StorageError } from '@syncstate/storage-sqlite';
+import { kinds } from '@syncstate-ts/core';
+import { SqliteStorage, StorageError } from '@syncstate-ts/storage-sqlite';
 import { commitMap, createMap, hex, loadMap, masterMap, openStorage, perTest } from './helpers/setup.js';
 
 const { dbPath } = perTest('storage');

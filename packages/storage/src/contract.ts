@@ -3,7 +3,7 @@
  * serves, and what a store promises about it. The server's registry builds
  * these records; a store keeps them and gives them back. A store never sees
  * a StateMap, hooks or requests: it can be written, and checked
- * (`@syncstate/testkit`'s store-conformance suite), against this file alone.
+ * (`@syncstate-ts/testkit`'s store-conformance suite), against this file alone.
  *
  * A master map is fully described by:
  * - its hash (the identity clients name it by, taken at freeze);
@@ -17,7 +17,7 @@
  *
  * Hashes are 32 bytes; `hashHex` is the same in lowercase hex, handy as a key.
  */
-import type { Diff } from '@syncstate/core';
+import type { Diff } from '@syncstate-ts/core';
 
 /** A map as stored: everything needed to serve it again after a restart. */
 export interface StoredMap<K, V> {

@@ -3,7 +3,7 @@
  * like every error code of syncstate-ts), a message for people, and the
  * underlying error, if any, as `cause`.
  */
-import { SyncstateError } from '@syncstate/codec';
+import { SyncstateError } from '@syncstate-ts/codec';
 
 export type StorageErrorCode =
   // The contract's own (contract.ts):
@@ -24,7 +24,7 @@ export type StorageErrorCode =
   | 'update-id-range'
   | 'sqlite';
 
-/** Base class of every store's errors (a SyncstateError of @syncstate/codec). */
+/** Base class of every store's errors (a SyncstateError of @syncstate-ts/codec). */
 export class StorageError extends SyncstateError<StorageErrorCode> {
   override name = 'StorageError';
 }

@@ -1,6 +1,6 @@
-// @syncstate/storage: the storage contract of a syncstate server (what it
+// @syncstate-ts/storage: the storage contract of a syncstate server (what it
 // persists of each map, and what a store promises), the error stores reject
-// with, and a store in memory. Durable stores (@syncstate/storage-sqlite)
+// with, and a store in memory. Durable stores (@syncstate-ts/storage-sqlite)
 // implement the same contract.
 
 export type { ChangedPair, MapCommit, MapLock, MapStorage, MapUpdates, SharedMapStorage, StoredMap } from './contract.js';

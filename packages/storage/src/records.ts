@@ -4,7 +4,7 @@
  * how a map is held in memory. Also what tools and tests use to put a
  * StateMap in a store or take it out.
  */
-import { type Diff, type Kind, type Pace, StateMap } from '@syncstate/core';
+import { type Diff, type Kind, type Pace, StateMap } from '@syncstate-ts/core';
 import type { ChangedPair, MapCommit, StoredMap } from './contract.js';
 
 /** The record of a frozen master map, for `MapStorage.create`. Copies in slices (`pace`); the map must not change meanwhile. */

@@ -1,6 +1,6 @@
 // MemoryStorage, the contract's reference store, against the conformance suite.
-import { MemoryStorage } from '@syncstate/storage';
-import { describeStoreConformance } from '@syncstate/testkit/store-conformance';
+import { MemoryStorage } from '@syncstate-ts/storage';
+import { describeStoreConformance } from '@syncstate-ts/testkit/store-conformance';
 
 describeStoreConformance('MemoryStorage', {
   open: () => Promise.resolve(new MemoryStorage<string, string>()),

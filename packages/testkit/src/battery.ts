@@ -4,8 +4,8 @@
  * mutated valid requests, truncated frames, oversized length prefixes.
  */
 import fc from 'fast-check';
-import type { Request } from '@syncstate/codec';
-import { decodeResponse } from '@syncstate/codec';
+import type { Request } from '@syncstate-ts/codec';
+import { decodeResponse } from '@syncstate-ts/codec';
 import { frameRequest, rawTls, type RawResult, unframeResponse } from './wire.js';
 
 export type Attack =

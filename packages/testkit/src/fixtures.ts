@@ -1,7 +1,7 @@
 /** Shared pieces of the server tests: a recording logger, KvEvent maps and requests. */
-import { decodeResponse, encode, encodeRequestWrapper, type Request, type Response } from '@syncstate/codec';
-import { encodeInitData, kinds, StateMap } from '@syncstate/core';
-import { ProtocolHandler, type Logger, type ProtocolOptions } from '@syncstate/server';
+import { decodeResponse, encode, encodeRequestWrapper, type Request, type Response } from '@syncstate-ts/codec';
+import { encodeInitData, kinds, StateMap } from '@syncstate-ts/core';
+import { ProtocolHandler, type Logger, type ProtocolOptions } from '@syncstate-ts/server';
 import { kvEvent, kvHook, rejectMarker, type KvEvent } from './kv-server.js';
 
 export interface LogRecord {

@@ -1,6 +1,6 @@
 /** Client-side helpers of the live tests: KvEvent events, remotes and maps, polling. */
-import { Event, kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote, type TcpStateRemoteOptions } from '@syncstate/remote';
+import { Event, kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote, type TcpStateRemoteOptions } from '@syncstate-ts/remote';
 import { kvEvent, type KvEvent } from './kv-server.js';
 import type { RustServer } from './rust.js';
 

@@ -3,7 +3,7 @@
 // rustls transport's, so that both transports are held to the same Rust
 // client behaviour.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate/server';
+import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate-ts/server';
 import { hashOf, payload, req } from './fixtures.js';
 import { startKvServer, type KvEvent } from './kv-server.js';
 import { RustClient } from './rust.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll } from 'vitest';
-import { createSelfSignedCertificate } from '@syncstate/server';
+import { createSelfSignedCertificate } from '@syncstate-ts/server';
 import { fixturesBinary } from './rust-fixtures.js';
 
 export type Answer = { ok: unknown } | { err: string; debug: string };

@@ -1,14 +1,14 @@
-// The storage contract (@syncstate/storage, contract.ts), checked against a
+// The storage contract (@syncstate-ts/storage, contract.ts), checked against a
 // store: every store (memory, SQLite, the ones to come) runs this suite from
 // its own tests with `describeStoreConformance(name, harness)`.
 //
 // Maps are real master maps (core's StateMap); their records come from
-// @syncstate/storage's storedMapOf/commitSince, as the server builds them.
+// @syncstate-ts/storage's storedMapOf/commitSince, as the server builds them.
 // What a store gives back is judged by what matters to clients: the map it
 // restores answers every getDiff with the same bytes as the map stored.
-import { toHex } from '@syncstate/codec';
-import { type Diff, encodeDiffEntries, kinds, StateMap } from '@syncstate/core';
-import { commitSince, type MapCommit, type MapStorage, restoreMap, StorageError, storedMapOf, type StoredMap } from '@syncstate/storage';
+import { toHex } from '@syncstate-ts/codec';
+import { type Diff, encodeDiffEntries, kinds, StateMap } from '@syncstate-ts/core';
+import { commitSince, type MapCommit, type MapStorage, restoreMap, StorageError, storedMapOf, type StoredMap } from '@syncstate-ts/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 
 type Store = MapStorage<string, string>;

@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect as connectTls } from 'node:tls';
 import fc from 'fast-check';
-import { decodeDiffEntries, kinds } from '@syncstate/core';
+import { decodeDiffEntries, kinds } from '@syncstate-ts/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSelfSignedCertificate,
@@ -15,7 +15,7 @@ import {
   type ServerLimits,
   type SyncStateServer,
   type TransportFactory,
-} from '@syncstate/server';
+} from '@syncstate-ts/server';
 import { kvEvent, kvHook, startKvServer, type KvEvent } from './kv-server.js';
 import { attackArb, outcomes, runAttacks, tally, type Target } from './battery.js';
 import { hashOf, req } from './fixtures.js';

@@ -1,10 +1,10 @@
 /**
  * Raw protocol access for tests: arbitrary bytes over TLS (hostile clients),
- * and well-formed requests encoded with @syncstate/codec.
+ * and well-formed requests encoded with @syncstate-ts/codec.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { decodeResponse, encodeFrame, encodeRequestWrapper, type Request, type Response } from '@syncstate/codec';
+import { decodeResponse, encodeFrame, encodeRequestWrapper, type Request, type Response } from '@syncstate-ts/codec';
 
 export interface RawResult {
   /** Everything the server sent. */

@@ -1,8 +1,8 @@
-//! The native half of @syncstate/transport-rustls: accepts TCP connections,
+//! The native half of @syncstate-ts/transport-rustls: accepts TCP connections,
 //! terminates TLS with rustls and reads one request frame (`u32 BE length +
 //! payload`) per connection on a tokio thread pool, then hands the payload to
 //! JavaScript and writes back whatever answer JavaScript gives. The protocol
-//! itself stays in TypeScript (ProtocolHandler of @syncstate/server).
+//! itself stays in TypeScript (ProtocolHandler of @syncstate-ts/server).
 //!
 //! Why: with one connection per request (the protocol's rule), Node 20's TLS
 //! handshake on its main thread costs more than all the protocol work; here
@@ -69,7 +69,7 @@ pub struct ListenOptions {
     pub reuse_port: Option<bool>,
 }
 
-/// Failure codes, named as ServerErrorCode of @syncstate/server.
+/// Failure codes, named as ServerErrorCode of @syncstate-ts/server.
 #[derive(Clone, Copy)]
 enum Failure {
     FrameTooLarge,

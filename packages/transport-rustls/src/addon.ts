@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { ServerLimits } from '@syncstate/server';
+import type { ServerLimits } from '@syncstate-ts/server';
 import { AddonUnavailableError } from './errors.js';
 
 /** The connection limits the addon enforces itself (the others are the ProtocolHandler's). */
@@ -65,13 +65,13 @@ export function loadAddon(): Addon {
   if (addon !== undefined) return addon;
   if (!existsSync(addonPath)) {
     throw new AddonUnavailableError(
-      `@syncstate/transport-rustls has no addon for ${process.platform}-${process.arch} (${addonPath}); build it with cargo: pnpm --filter @syncstate/transport-rustls build:native`,
+      `@syncstate-ts/transport-rustls has no addon for ${process.platform}-${process.arch} (${addonPath}); build it with cargo: pnpm --filter @syncstate-ts/transport-rustls build:native`,
     );
   }
   try {
     addon = createRequire(import.meta.url)(addonPath) as Addon;
   } catch (err) {
-    throw new AddonUnavailableError(`@syncstate/transport-rustls: ${addonPath} does not load: ${(err as Error).message}`, { cause: err });
+    throw new AddonUnavailableError(`@syncstate-ts/transport-rustls: ${addonPath} does not load: ${(err as Error).message}`, { cause: err });
   }
   return addon;
 }

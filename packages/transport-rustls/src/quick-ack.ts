@@ -1,6 +1,6 @@
 /**
  * `tcpQuickAck(socket)`: TCP_QUICKACK for a socket Node owns, for
- * @syncstate/server's node:tls transport, which cannot set it itself (Node
+ * @syncstate-ts/server's node:tls transport, which cannot set it itself (Node
  * has no API for it). The rustls transport sets it on its own connections;
  * native/lib.rs (`quick_ack`) says why both need it.
  *

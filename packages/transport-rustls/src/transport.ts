@@ -1,5 +1,5 @@
 /**
- * `rustlsTransport()`: a Transport for @syncstate/server whose connections
+ * `rustlsTransport()`: a Transport for @syncstate-ts/server whose connections
  * (TCP accept, TLS handshake, reading the request frame under every limit,
  * writing the answer) run natively on a thread pool. Node's main thread only
  * sees one call per complete request, answered by the server's ProtocolHandler.
@@ -10,7 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
 import type { TlsOptions } from 'node:tls';
-import type { ServerErrorCode, Transport, TransportContext, TransportFactory, TransportStats } from '@syncstate/server';
+import type { ServerErrorCode, Transport, TransportContext, TransportFactory, TransportStats } from '@syncstate-ts/server';
 import { loadAddon, type Addon, type ListenOptions, type RustlsListener } from './addon.js';
 import { UnsupportedTlsOptionError } from './errors.js';
 

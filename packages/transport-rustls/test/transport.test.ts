@@ -2,15 +2,15 @@
 // counters, limits, the hostile battery), then live with the real Rust client
 // and our TypeScript client, and its own option checks.
 import { connect as connectTls } from 'node:tls';
-import { encode } from '@syncstate/codec';
-import { kinds, StateMap } from '@syncstate/core';
-import { TcpStateRemote } from '@syncstate/remote';
-import { createSelfSignedCertificate, createServer, nodeTlsTransport } from '@syncstate/server';
+import { encode } from '@syncstate-ts/codec';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
+import { createSelfSignedCertificate, createServer, nodeTlsTransport } from '@syncstate-ts/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kvEvent, type KvEvent } from '@syncstate/testkit/kv-server';
-import { liveKvServer, noDelayedAckStallScenario, rustClientScenarios } from '@syncstate/testkit/rust-client-scenarios';
-import { describeBattery, describeTransport } from '@syncstate/testkit/transport-suite';
-import { request } from '@syncstate/testkit/wire';
+import { kvEvent, type KvEvent } from '@syncstate-ts/testkit/kv-server';
+import { liveKvServer, noDelayedAckStallScenario, rustClientScenarios } from '@syncstate-ts/testkit/rust-client-scenarios';
+import { describeBattery, describeTransport } from '@syncstate-ts/testkit/transport-suite';
+import { request } from '@syncstate-ts/testkit/wire';
 import { isAvailable, rustlsTransport, tcpQuickAck, UnsupportedTlsOptionError } from '../src/index.js';
 
 const PASSWORD = 'correct horse';
@@ -19,11 +19,11 @@ it('the addon is built and loads (tests run, never skip)', () => {
   expect(isAvailable()).toBe(true);
 });
 
-describe('the transport suite of @syncstate/server', () => {
+describe('the transport suite of @syncstate-ts/server', () => {
   describeTransport(rustlsTransport());
 });
 
-describe('the battery of @syncstate/server', () => {
+describe('the battery of @syncstate-ts/server', () => {
   describeBattery(rustlsTransport({ threads: 2 }), { seed: 20_240_602 });
 });
 

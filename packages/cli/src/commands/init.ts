@@ -2,9 +2,9 @@
  * `syncstate init <file.json>`: creates the map on the server (or finds it
  * there) and prints its hash, the name every other command takes.
  */
-import { toHex } from '@syncstate/codec';
-import { encodeInitData } from '@syncstate/core';
-import { HashNotFoundError, RemoteError } from '@syncstate/remote';
+import { toHex } from '@syncstate-ts/codec';
+import { encodeInitData } from '@syncstate-ts/core';
+import { HashNotFoundError, RemoteError } from '@syncstate-ts/remote';
 import { connect, type ConnectionFlags } from '../connection.js';
 import { countOf, displayPath, formatBytes } from '../display.js';
 import { CliError, ExitCode } from '../exit-codes.js';

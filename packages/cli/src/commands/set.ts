@@ -5,7 +5,7 @@
  * Events are answered before the server's hooks run, which is why the
  * outcome is read back rather than taken from the answer.
  */
-import { Event } from '@syncstate/core';
+import { Event } from '@syncstate-ts/core';
 import { connect, type ConnectionFlags } from '../connection.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { kvEvent, type KvEvent } from '../kv.js';

@@ -2,8 +2,8 @@
  * `syncstate status [map...]`: is the server reachable, does it take our
  * password, and each named map's update id. Exit code 0 only if all is well.
  */
-import { HASH_LENGTH } from '@syncstate/codec';
-import { HashNotFoundError } from '@syncstate/remote';
+import { HASH_LENGTH } from '@syncstate-ts/codec';
+import { HashNotFoundError } from '@syncstate-ts/remote';
 import { connect, type ConnectionFlags } from '../connection.js';
 import { describeError } from '../describe-error.js';
 import { ExitCode, CliError } from '../exit-codes.js';

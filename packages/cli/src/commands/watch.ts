@@ -4,7 +4,7 @@
  * since the last one seen. Network failures are retried with backoff; a map
  * that disappears (a server restarted with --memory) ends the watch.
  */
-import { ConnectionClosedError, ConnectionError, TimeoutError } from '@syncstate/remote';
+import { ConnectionClosedError, ConnectionError, TimeoutError } from '@syncstate-ts/remote';
 import { connect, type ConnectionFlags, type Remote } from '../connection.js';
 import { describeError } from '../describe-error.js';
 import { countOf } from '../display.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll } from 'vitest';
 export const binPath = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 /** `node <these> args...` runs the CLI from source. */
-export const nodeArgs = ['--import', tsxLoader, '--conditions=@syncstate/source', binPath];
+export const nodeArgs = ['--import', tsxLoader, '--conditions=@syncstate-ts/source', binPath];
 
 export interface Result {
   code: number | null;

@@ -1,11 +1,11 @@
 // Reading the core golden files (written by fixtures/src/capture_core.rs):
 // strings are JSON strings, bytes lowercase hex, u64 decimal strings.
-import { toHex } from '@syncstate/codec';
+import { toHex } from '@syncstate-ts/codec';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kinds } from '@syncstate/core';
-import type { Kind } from '@syncstate/core';
-import { goldenDir } from '@syncstate/testkit/rust-fixtures';
+import { kinds } from '@syncstate-ts/core';
+import type { Kind } from '@syncstate-ts/core';
+import { goldenDir } from '@syncstate-ts/testkit/rust-fixtures';
 
 export type KindName = 'string' | 'bytes' | 'bytes32';
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };

@@ -1,6 +1,6 @@
 // Maps the state map tests build, and what a storage saves of them.
-import { StateMap, kinds } from '@syncstate/core';
-import type { StateMapSnapshot } from '@syncstate/core';
+import { StateMap, kinds } from '@syncstate-ts/core';
+import type { StateMapSnapshot } from '@syncstate-ts/core';
 
 /** A frozen master map of the pairs, pushed in this order. */
 export async function frozenMaster(pairs: Iterable<readonly [string, string]>): Promise<StateMap<string, string>> {

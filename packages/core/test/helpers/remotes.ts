@@ -1,6 +1,6 @@
 // Remotes the state map tests give their maps.
-import { Diff } from '@syncstate/core';
-import type { Remote } from '@syncstate/core';
+import { Diff } from '@syncstate-ts/core';
+import type { Remote } from '@syncstate-ts/core';
 
 /** A remote whose fetchUpdates answers `answer(current, target)`, each call recorded in `calls`; init does nothing. */
 export function remoteAnswering(answer: (current: bigint, target: bigint) => Promise<unknown>): Remote<string, string> & { calls: bigint[][] } {

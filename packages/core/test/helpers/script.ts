@@ -9,8 +9,8 @@ import {
   KeyNotFoundError,
   StateMap,
   UnfrozenError,
-} from '@syncstate/core';
-import type { Remote } from '@syncstate/core';
+} from '@syncstate-ts/core';
+import type { Remote } from '@syncstate-ts/core';
 import { jsonOf, kindOf, pairSet, toHex, valueOf } from './golden.js';
 import type { Json, KindName } from './golden.js';
 

@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { CertificateAndKey } from '@syncstate/server';
+import type { CertificateAndKey } from '@syncstate-ts/server';
 
 export interface StubServer {
   port: number;

@@ -10,7 +10,7 @@
  * heap anyway, and the keys and values would be decoded twice; see
  * BENCHMARKS.md, "Heavy maps".)
  */
-import { DuplicateKeyError, type Kind, type Pace, StateMap, decodePairsSliced, inSlices } from '@syncstate/core';
+import { DuplicateKeyError, type Kind, type Pace, StateMap, decodePairsSliced, inSlices } from '@syncstate-ts/core';
 
 /** Decodes, builds and freezes; rejects with the decoder's error for undecodable init data. */
 export async function buildInitMap<K, V>(initData: Uint8Array, key: Kind<K>, value: Kind<V>, pace: Pace): Promise<StateMap<K, V>> {

@@ -4,7 +4,7 @@
  * update. Bounding it keeps the newest entries; the map then answers getDiff
  * as Rust's get_diff over them (a request from before them gets a full diff).
  */
-import type { StateMap } from '@syncstate/core';
+import type { StateMap } from '@syncstate-ts/core';
 
 /**
  * The from id of the oldest entry kept under `maxHistory` (entries ending at

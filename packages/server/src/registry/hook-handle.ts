@@ -6,7 +6,7 @@
  * a map in the middle of a later event's turn, or after the changes were
  * stored and a read has seen them.
  */
-import type { StateMap } from '@syncstate/core';
+import type { StateMap } from '@syncstate-ts/core';
 import { HookExpiredError } from '../errors.js';
 
 export interface HookRun<K, V> {

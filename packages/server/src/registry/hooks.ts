@@ -1,5 +1,5 @@
 /** The application's code the registry runs: event hooks and init hooks (docs/protocol.md, "Server behaviour"). */
-import type { StateMap } from '@syncstate/core';
+import type { StateMap } from '@syncstate-ts/core';
 
 export interface HookContext {
   /** The map's hash (its identity on the wire). */

@@ -5,7 +5,7 @@
  * GetDiff) of that map take their turn in it, in arrival order, so events are
  * applied one at a time and a read sees every event accepted before it, and
  * nothing a hook is still doing. The changes hooks make are committed to the
- * storage (@syncstate/storage's contract) before any later read runs; events
+ * storage (@syncstate-ts/storage's contract) before any later read runs; events
  * queued back to back share one commit (group commit). Without a storage
  * the maps live only here, as on the Rust server.
  *
@@ -15,8 +15,8 @@
  * own attempt with its own data instead of being told InitSuccess for a map
  * that does not exist, which is what the Rust server answers.
  */
-import { toHex } from '@syncstate/codec';
-import { type Diff, type Kind, kinds, type StateMap, timeSlices } from '@syncstate/core';
+import { toHex } from '@syncstate-ts/codec';
+import { type Diff, type Kind, kinds, type StateMap, timeSlices } from '@syncstate-ts/core';
 import { errorMessage, HookError, MalformedRequestError, ServerClosedError, ServerError, ServerTimeoutError } from '../errors.js';
 import type { ServerLimits } from '../limits/limits.js';
 import type { Logger } from '../logger.js';
@@ -36,7 +36,7 @@ import {
   restoreMap,
   StorageError,
   storedMapOf,
-} from '@syncstate/storage';
+} from '@syncstate-ts/storage';
 
 /** A map a server holds in memory, and how it stands against its storage. */
 export interface LoadedMap {

@@ -14,7 +14,7 @@ import type { Transport, TransportContext } from './transport.js';
 export interface NodeTlsOptions {
   /**
    * Sets TCP_QUICKACK on a connection's socket (Node has no API for it; pass
-   * `tcpQuickAck` of @syncstate/transport-rustls). Without it, on Linux, a
+   * `tcpQuickAck` of @syncstate-ts/transport-rustls). Without it, on Linux, a
    * client that leaves Nagle's algorithm on and writes a request in two pieces,
    * as syncstate's own Rust client does, waits about 40 ms per request for a
    * delayed acknowledgement of its first piece (docs/protocol.md, "The clients").

@@ -15,7 +15,7 @@
  * Bytes after the first frame are ignored, as the Rust server never reads them.
  */
 import type { Duplex } from 'node:stream';
-import { encodeFrame, FRAME_HEADER_SIZE } from '@syncstate/codec';
+import { encodeFrame, FRAME_HEADER_SIZE } from '@syncstate-ts/codec';
 import { FrameTooLargeError, ServerError, ServerTimeoutError } from '../errors.js';
 import type { ByteBudget } from '../limits/budget.js';
 import type { Logger } from '../logger.js';

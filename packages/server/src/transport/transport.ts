@@ -3,7 +3,7 @@
  * connections, reads one request frame from each, asks `respond` for the
  * answer and writes it back. Each transport owns its bytes; the protocol
  * only ever sees a complete request's payload. node:tls is the default
- * (node-tls.ts, framing in stream.ts); @syncstate/transport-rustls does the
+ * (node-tls.ts, framing in stream.ts); @syncstate-ts/transport-rustls does the
  * same natively, on a thread pool. Every transport enforces the same limits
  * (ServerLimits) against hostile peers.
  */

@@ -1,10 +1,10 @@
 /**
  * serveConnection's options for the server's own tests of its stream layer
  * (stream.test.ts, handler.test.ts, rust-client.test.ts). It stays here, not
- * in @syncstate/testkit, because it builds server internals that the package
+ * in @syncstate-ts/testkit, because it builds server internals that the package
  * does not export (ByteBudget, Metrics, ConnectionOptions).
  */
-import { defaultLimits, silentLogger } from '@syncstate/server';
+import { defaultLimits, silentLogger } from '@syncstate-ts/server';
 import { ByteBudget } from '../../src/limits/budget.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ConnectionOptions } from '../../src/transport/stream.js';

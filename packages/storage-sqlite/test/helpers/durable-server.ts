@@ -1,14 +1,14 @@
 // A KvEvent server (the one the server package documents, mirroring the Rust
 // fixture server) on a SqliteStorage, run as its own process so tests can
 // SIGKILL it:
-//   npx tsx --conditions=@syncstate/source durable-server.ts \
+//   npx tsx --conditions=@syncstate-ts/source durable-server.ts \
 //     --db <file> --port <n> --cert <pem> --key <pem> --password <pw> [--max-history <n>]
 // Prints {"port": n, "pid": n} once listening. SIGTERM closes it gracefully.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { kinds } from '@syncstate/core';
-import { openSqliteStorage } from '@syncstate/storage-sqlite';
-import { startKvServer } from '@syncstate/testkit/kv-server';
+import { kinds } from '@syncstate-ts/core';
+import { openSqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { startKvServer } from '@syncstate-ts/testkit/kv-server';
 
 const { values } = parseArgs({
   options: {

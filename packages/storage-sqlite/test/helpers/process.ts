@@ -31,7 +31,7 @@ export function killAll(): void {
 }
 
 export async function startChildServer(files: ServerFiles, options: { port?: number; maxHistory?: number } = {}): Promise<ChildServer> {
-  const args = ['tsx', '--conditions=@syncstate/source', script, '--db', files.db, '--cert', files.cert, '--key', files.key];
+  const args = ['tsx', '--conditions=@syncstate-ts/source', script, '--db', files.db, '--cert', files.cert, '--key', files.key];
   args.push('--password', files.password, '--port', String(options.port ?? 0));
   if (options.maxHistory !== undefined) args.push('--max-history', String(options.maxHistory));
   const child = spawn('npx', args, { cwd: packageDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

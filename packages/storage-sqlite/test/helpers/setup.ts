@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { encode } from '@syncstate/codec';
-import { kinds, StateMap } from '@syncstate/core';
-import { commitSince, type MapStorage, restoreMap, storedMapOf } from '@syncstate/storage';
-import { createSelfSignedCertificate } from '@syncstate/server';
-import { SqliteStorage, type SqliteStorageOptions } from '@syncstate/storage-sqlite';
-import { kvEvent, type KvEvent } from '@syncstate/testkit/kv-server';
+import { encode } from '@syncstate-ts/codec';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { commitSince, type MapStorage, restoreMap, storedMapOf } from '@syncstate-ts/storage';
+import { createSelfSignedCertificate } from '@syncstate-ts/server';
+import { SqliteStorage, type SqliteStorageOptions } from '@syncstate-ts/storage-sqlite';
+import { kvEvent, type KvEvent } from '@syncstate-ts/testkit/kv-server';
 import type { ServerFiles } from './process.js';
 
 export { kvEvent, type KvEvent };
