@@ -13,6 +13,7 @@
 // - through a real load balancer (HAProxy, round-robin), each read on the
 //   other server than the event before it, clients see one map;
 // - `serve --workers N` runs N processes on one port.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -130,8 +131,6 @@ async function initMap(c: Cluster, rust: RustClient[]): Promise<Uint8Array> {
   }
   return map.hash()!;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Three servers, a Rust client on each, the map created through them all; stops everything after `test`. */
 async function withClusterAndMap(test: (c: Cluster, rust: RustClient[], hash: Uint8Array) => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 // StateMap behaviour beyond the golden scripts: reads, iteration, batches,
 // freeze and init, queued setUpdateId calls, long histories.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Diff, StateMap, kinds } from '@syncstate-ts/core';
 import type { Remote } from '@syncstate-ts/core';
@@ -166,7 +167,7 @@ describe('setUpdateId', () => {
     const remote: Remote<string, string> = {
       fetchUpdates: async (current, target) => {
         calls.push([current, target]);
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(5);
         return new Diff([['a', `a${target}`]], false, current, target);
       },
       init: () => Promise.resolve(),

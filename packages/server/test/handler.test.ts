@@ -1,5 +1,6 @@
 // The protocol handler without sockets: every request answered as the Rust
 // server answers it (docs/protocol.md, "Server behaviour"), and where Rust is broken, better.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeRequestWrapper } from '@syncstate-ts/codec';
 import { decodeDiffEntries, kinds, U64_MAX, type Modification, type StateMap } from '@syncstate-ts/core';
 import { HookExpiredError, type EventHook, type InitHook, type MapStorage, type ProtocolOptions } from '@syncstate-ts/server';
@@ -124,7 +125,7 @@ describe('Init', () => {
       initHooks: [
         async () => {
           runs++;
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
         },
       ],
     });
@@ -136,7 +137,7 @@ describe('Init', () => {
   });
 
   it('lets a concurrent Init with the right data succeed after one with wrong data failed', async () => {
-    const { ask } = handler({ initHooks: [() => new Promise((r) => setTimeout(r, 10))] });
+    const { ask } = handler({ initHooks: [() => sleep(10)] });
     const hash = await hashOf(pairs);
     const [bad, good] = await Promise.all([ask(await req.init([['x', 'y']], hash)), ask(await req.init(pairs))]);
     expect(bad).toEqual({ type: 'HashMismatch' });
@@ -186,7 +187,7 @@ describe('Event', () => {
       running++;
       if (running > 1) overlap = true;
       log.push(`start ${event.value[1]}`);
-      await new Promise((r) => setTimeout(r, Math.random() * 5));
+      await sleep(Math.random() * 5);
       map.set(...event.value);
       log.push(`end ${event.value[1]}`);
       running--;
@@ -204,7 +205,7 @@ describe('Event', () => {
 
   it('lets a read see every event accepted before it', async () => {
     const slow: EventHook<string, string, KvEvent> = async (map, event) => {
-      await new Promise((r) => setTimeout(r, 15));
+      await sleep(15);
       kvHook(map, event, { hash: new Uint8Array(32), hashHex: '' });
     };
     const { ask, hash } = await withMap({ hooks: [slow] });
@@ -253,7 +254,7 @@ describe('Event', () => {
       hooks: [
         async (map, event) => {
           if (event.type !== 'Noop') return kvHook(map, event, { hash, hashHex: '' });
-          await new Promise((r) => setTimeout(r, 80)); // past hookTimeoutMs: no longer awaited
+          await sleep(80); // past hookTimeoutMs: no longer awaited
           try {
             map.set('a', 'too late');
           } catch (err) {
@@ -265,7 +266,7 @@ describe('Event', () => {
     await ask(req.event(hash, { type: 'Noop' }));
     await ask(req.event(hash, { type: 'Set', value: ['b', 'in its turn'] }));
     await h.idle();
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(late).toBeInstanceOf(HookExpiredError);
     expect(await ask(req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 1n });
     const diff = await ask(req.getDiff(hash, 0n, 1n));
@@ -447,7 +448,7 @@ describe('storage', () => {
     commitCalls = 0;
     override async commit(hash: Uint8Array, hex: string, commit: MapCommit<string, string>) {
       this.commitCalls++;
-      await new Promise((r) => setTimeout(r, 10)); // durable writes take time
+      await sleep(10); // durable writes take time
       if (this.failCommit) throw new Error('disk full');
       this.calls.push(...commit.entries.map((c) => `commit ${c.fromUpdateId}->${c.uptoUpdateId}`));
       if (commit.floor !== undefined) this.calls.push(`floor ${commit.floor}`);
@@ -523,7 +524,7 @@ describe('over a stream', () => {
   });
 
   it('close() waits for accepted events, then refuses new work', async () => {
-    const { h, ask, hash } = await withMap({ hooks: [async (map) => void (await new Promise((r) => setTimeout(r, 20)), map.set('a', 'late'))] });
+    const { h, ask, hash } = await withMap({ hooks: [async (map) => void (await sleep(20), map.set('a', 'late'))] });
     await ask(req.event(hash, { type: 'Noop' }));
     const closing = h.close();
     expect(h.close()).toBe(closing);

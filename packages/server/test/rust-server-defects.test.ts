@@ -2,6 +2,7 @@
 // real Rust TcpStateServer (`syncstate-fixtures server`) and, side by side,
 // the same input against our server. If a Rust assertion starts failing, the
 // defect list in the README is out of date.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSelfSignedCertificate, type SyncStateServer } from '@syncstate-ts/server';
@@ -46,7 +47,6 @@ function openTls(port: number): Promise<TLSSocket> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A map with `updates` Set events applied (each a history entry). */
 async function mapWithHistory(port: number, pairs: Array<[string, string]>, updates: number): Promise<Uint8Array> {

@@ -1,5 +1,6 @@
 // node:tls's stream layer (transport/stream.ts) on in-memory stream pairs: framing, limits, timeouts, backpressure.
 // serveConnection, ByteBudget and Metrics are internals the package does not export: imported from src on purpose.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '@syncstate-ts/server';
 import { collect, duplexPair, frame, unframe } from '@syncstate-ts/testkit/duplex-pair';
 import { describe, expect, it } from 'vitest';
@@ -85,10 +86,10 @@ describe('serveConnection', () => {
     const received = collect(client);
     const buffer = Buffer.from(frame(Uint8Array.of(9, 9, 9)));
     client.write(buffer.subarray(0, 5));
-    await new Promise((r) => setTimeout(r, 5)); // the server has taken the chunk
+    await sleep(5); // the server has taken the chunk
     buffer.fill(0); // and now the writer reuses its buffer
     client.write(Buffer.from([9, 9]));
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     release();
     const { bytes } = await received;
     await done;
@@ -156,7 +157,7 @@ describe('serveConnection', () => {
     const doneSecond = serveConnection(second.server, echo(), second.options);
     // Both announce 1000 bytes: the headers alone reserve nothing.
     first.client.write(Buffer.from([0, 0, 0x03, 0xe8, ...new Uint8Array(60)]));
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     expect(budget.used).toBe(60);
     second.client.write(Buffer.from([0, 0, 0x03, 0xe8, ...new Uint8Array(60)])); // 120 > 100
     const secondResult = await gotSecond;
@@ -290,7 +291,7 @@ describe('serveConnection', () => {
     );
     const answered = collect(answering.client);
     answering.client.write(frame(Uint8Array.of(1)));
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     controller.abort();
     await doneReading;
     expect(reading.metrics.errors).toEqual({ 'server-closed': 1 });

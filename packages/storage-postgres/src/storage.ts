@@ -242,25 +242,21 @@ export class PostgresStorage<K, V> implements SharedMapStorage<K, V> {
     }
   }
 
-  async #mapRow(c: pg.ClientBase, hash: Uint8Array): Promise<{ id: string; updateId: bigint; pairCount: number } | undefined> {
-    const got = await c.query<{ id: string; update_id: string; pair_count: number }>('SELECT id, update_id, pair_count FROM syncstate_maps WHERE hash = $1', [
-      Buffer.from(hash),
-    ]);
-    const row = got.rows[0];
-    return row === undefined ? undefined : { id: row.id, updateId: BigInt(row.update_id), pairCount: row.pair_count };
+  async #mapRow(c: pg.ClientBase, hash: Uint8Array): Promise<MapRow | undefined> {
+    const got = await c.query<MapRowColumns>(`${SELECT_MAP_ROW} WHERE hash = $1`, [Buffer.from(hash)]);
+    return mapRow(got.rows[0]);
   }
 
   /**
    * BEGIN and the map row's lock in one round trip: a simple query cannot take
    * parameters, so the hash goes in as a bytea literal of our own hex digits.
    */
-  async #lockRow(c: pg.ClientBase, hash: Uint8Array): Promise<{ id: string; updateId: bigint; pairCount: number } | undefined> {
+  async #lockRow(c: pg.ClientBase, hash: Uint8Array): Promise<MapRow | undefined> {
     const hex = Buffer.from(hash).toString('hex');
-    const results = (await c.query(
-      `BEGIN; SELECT id, update_id, pair_count FROM syncstate_maps WHERE hash = '\\x${hex}'::bytea FOR UPDATE`,
-    )) as unknown as Array<pg.QueryResult<{ id: string; update_id: string; pair_count: number }>>;
-    const row = results[1]!.rows[0];
-    return row === undefined ? undefined : { id: row.id, updateId: BigInt(row.update_id), pairCount: row.pair_count };
+    const results = (await c.query(`BEGIN; ${SELECT_MAP_ROW} WHERE hash = '\\x${hex}'::bytea FOR UPDATE`)) as unknown as Array<
+      pg.QueryResult<MapRowColumns>
+    >;
+    return mapRow(results[1]!.rows[0]);
   }
 
   /** History entries ending above `after`, oldest first. */
@@ -324,4 +320,21 @@ function follows<K, V>(entries: readonly Diff<K, V>[], from: bigint, to: bigint)
     at = e.uptoUpdateId;
   }
   return at === to;
+}
+
+/** A map's row: its id, where it stands, and how many pairs it has. */
+interface MapRow {
+  id: string;
+  updateId: bigint;
+  pairCount: number;
+}
+interface MapRowColumns {
+  id: string;
+  update_id: string;
+  pair_count: number;
+}
+const SELECT_MAP_ROW = 'SELECT id, update_id, pair_count FROM syncstate_maps';
+
+function mapRow(row: MapRowColumns | undefined): MapRow | undefined {
+  return row === undefined ? undefined : { id: row.id, updateId: BigInt(row.update_id), pairCount: row.pair_count };
 }

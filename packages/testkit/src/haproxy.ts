@@ -2,6 +2,7 @@
 // .ci/run installs), in TCP mode, round-robin over the given backends, on a
 // free loopback port. Every syncstate request is its own connection, so each
 // one may land on a different backend.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -55,7 +56,7 @@ export async function startHaproxy(backends: readonly number[]): Promise<TestBal
       child.kill('SIGKILL');
       throw new Error(`haproxy did not listen on ${port}: ${stderr || 'is haproxy installed? (apt-get install haproxy)'}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   return {
     port,

