@@ -3,6 +3,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { kinds, StateMap } from '@syncstate-ts/core';
+import { TcpStateRemote } from '@syncstate-ts/remote';
 
 export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const fixturesBinary = fileURLToPath(new URL('../fixtures/target/release/syncstate-fixtures', import.meta.url));
@@ -119,4 +121,21 @@ export function lowerIsBetterThanBaseline(metric: string, unit: string, ts: numb
 /** A record where smaller is better (time, latency, bytes). */
 export function lowerIsBetter(metric: string, unit: string, ts: number, rust: number): BenchRecord {
   return { metric, unit, ts, rust, advantage: rust / ts };
+}
+
+/**
+ * Creates the map the Rust load generator's `--pairs N` uses (key-i -> value-i)
+ * on the server at `port`, through our client; returns that client and the hash.
+ */
+export async function createKeyValueMap(
+  port: number,
+  ca: string,
+  password: string,
+  pairs: number,
+): Promise<{ remote: TcpStateRemote<string, string>; hash: Uint8Array }> {
+  const remote = new TcpStateRemote({ port, tls: { ca }, password, key: kinds.string, value: kinds.string });
+  const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
+  for (let i = 0; i < pairs; i++) map.push(`key-${i}`, `value-${i}`);
+  await map.freeze();
+  return { remote, hash: map.hash()! };
 }

@@ -26,7 +26,7 @@ import { Event, kinds, StateMap } from '@syncstate-ts/core';
 import { TcpStateRemote } from '@syncstate-ts/remote';
 import { startPostgres } from '@syncstate-ts/testkit/postgres';
 import type { BenchRecord, RemoteResult } from '../harness.ts';
-import { cliBin, fixturesBinary, higherIsBetter, higherIsBetterThanBaseline, lowerIsBetterThanBaseline, sourceLoader, startChild, stopper } from '../harness.ts';
+import { cliBin, createKeyValueMap, fixturesBinary, higherIsBetter, higherIsBetterThanBaseline, lowerIsBetterThanBaseline, sourceLoader, startChild, stopper } from '../harness.ts';
 
 const WARMUP_MS = 300;
 const DURATION_MS = 2000;
@@ -62,14 +62,6 @@ async function together(loads: Array<Promise<RemoteResult>>): Promise<{ rps: num
   return { rps: results.reduce((n, r) => n + r.rps, 0), p50Us: results.reduce((n, r) => n + r.p50Us * r.requests, 0) / requests };
 }
 
-/** The map `bench remote --pairs N` uses (key-i -> value-i), created on the server. */
-async function createMap(port: number, ca: string, password: string, pairs: number): Promise<void> {
-  const remote = new TcpStateRemote({ port, tls: { ca }, password, key: kinds.string, value: kinds.string });
-  const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
-  for (let i = 0; i < pairs; i++) map.push(`key-${i}`, `value-${i}`);
-  await map.freeze();
-}
-
 export async function run(): Promise<BenchRecord[]> {
   const postgres = await startPostgres();
   const data = mkdtempSync(join(tmpdir(), 'syncstate-bench-cluster-'));
@@ -99,7 +91,7 @@ export async function run(): Promise<BenchRecord[]> {
     /** Events on one map (or on `maps` maps, one client each) through `servers`, clients spread evenly. */
     const events = async (servers: Server[], maps: number): Promise<{ rps: number; p50Us: number }> => {
       const pairsOf = (m: number): number => 100 + m; // a different map per --pairs
-      for (let m = 0; m < maps; m++) await createMap(servers[0]!.port, ca, password, pairsOf(m));
+      for (let m = 0; m < maps; m++) await createKeyValueMap(servers[0]!.port, ca, password, pairsOf(m));
       if (maps === 1) {
         const share = (s: number): number => Math.floor(CLIENTS / servers.length) + (s < CLIENTS % servers.length ? 1 : 0);
         return together(servers.map((server, s) => remoteLoad(server.port, caPath, password, 'event', pairsOf(0), share(s))));
@@ -165,7 +157,7 @@ export async function run(): Promise<BenchRecord[]> {
     for (const workers of [1, 2]) {
       const url = await postgres.database(`bench_workers_${workers}`);
       const server = await serve('--storage', url, '--workers', String(workers));
-      await createMap(server.port, ca, password, 1000);
+      await createKeyValueMap(server.port, ca, password, 1000);
       await remoteLoad(server.port, caPath, password, 'get-update-id', 1000, CLIENTS); // warm-up
       updateIds.set(workers, (await remoteLoad(server.port, caPath, password, 'get-update-id', 1000, CLIENTS)).rps);
       await stopAll();

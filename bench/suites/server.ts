@@ -29,11 +29,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { t } from '@syncstate-ts/codec';
-import { Event, kinds, StateMap } from '@syncstate-ts/core';
+import { Event, kinds } from '@syncstate-ts/core';
 import { TcpStateRemote } from '@syncstate-ts/remote';
 import type { BenchRecord, RemoteResult } from '../harness.ts';
-import { cliBin, fixturesBinary, higherIsBetter, lowerIsBetter, runRustBench, sourceLoader, startChild, stopper } from '../harness.ts';
+import { cliBin, createKeyValueMap, fixturesBinary, higherIsBetter, lowerIsBetter, runRustBench, sourceLoader, startChild, stopper } from '../harness.ts';
 
 const PAIRS = 1000;
 const UPDATES = 10;
@@ -77,11 +78,7 @@ interface Target {
 
 /** Creates the 1,000-pair map and applies UPDATES Set events; returns its hash. */
 async function prepareMap(port: number, ca: string, password: string): Promise<string> {
-  const remote = new TcpStateRemote({ port, tls: { ca }, password, key: kinds.string, value: kinds.string });
-  const map = new StateMap({ key: kinds.string, value: kinds.string, remote });
-  for (let i = 0; i < PAIRS; i++) map.push(`key-${i}`, `value-${i}`);
-  await map.freeze();
-  const hash = map.hash()!;
+  const { remote, hash } = await createKeyValueMap(port, ca, password, PAIRS);
   // The built-in Set of `syncstate serve` and the fixture server's KvEvent::Set are the same variant 0.
   const kvSet = t.enumOf({ Set: t.tuple(t.string, t.string) });
   for (let j = 0; j < UPDATES; j++) {
@@ -89,7 +86,7 @@ async function prepareMap(port: number, ca: string, password: string): Promise<s
   }
   for (let tries = 0; (await remote.getUpdateId(hash)) < BigInt(UPDATES); tries++) {
     if (tries > 100) throw new Error('the events were not applied');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   const diff = await remote.fetchUpdates(0n, BigInt(UPDATES), hash);
   if (diff.size !== PAIRS) throw new Error(`GetDiff(0, ${UPDATES}) answered ${diff.size} pairs, expected ${PAIRS}`);
