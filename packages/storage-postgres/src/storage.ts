@@ -14,6 +14,7 @@ import {
   type SharedMapStorage,
   StorageError,
   type StoredMap,
+  walkUpdates,
 } from '@syncstate-ts/storage';
 import pg from 'pg';
 import { fromPostgres } from './errors.js';
@@ -314,12 +315,8 @@ export async function openPostgresStorage<K, V>(options: PostgresStorageOptions<
 
 /** Whether `entries` lead one update at a time from `from` to `to`. */
 function follows<K, V>(entries: readonly Diff<K, V>[], from: bigint, to: bigint): boolean {
-  let at = from;
-  for (const e of entries) {
-    if (e.fromUpdateId !== at || e.uptoUpdateId !== at + 1n) return false;
-    at = e.uptoUpdateId;
-  }
-  return at === to;
+  const { outOfStep, reached } = walkUpdates(entries, from);
+  return outOfStep === undefined && reached === to;
 }
 
 /** A map's row: its id, where it stands, and how many pairs it has. */

@@ -12,20 +12,36 @@ export function checkCommit(hashHex: string, storedUpdateId: bigint, pairCount: 
   if (fromUpdateId !== storedUpdateId) {
     throw new StorageError('out-of-order', `commit to map ${hashHex} starts at update id ${fromUpdateId}; the store holds ${storedUpdateId}`);
   }
-  let at = fromUpdateId;
-  for (const entry of entries) {
-    if (entry.fromUpdateId !== at || entry.uptoUpdateId !== at + 1n) {
-      throw new StorageError(
-        'out-of-order',
-        `commit to map ${hashHex}: entry ${entry.fromUpdateId} -> ${entry.uptoUpdateId} does not follow update id ${at}`,
-      );
-    }
-    at = entry.uptoUpdateId;
+  const walk = walkUpdates(entries, fromUpdateId);
+  if (walk.outOfStep !== undefined) {
+    const { fromUpdateId: from, uptoUpdateId: upto } = walk.outOfStep;
+    throw new StorageError('out-of-order', `commit to map ${hashHex}: entry ${from} -> ${upto} does not follow update id ${walk.reached}`);
   }
-  if (at !== updateId) throw new StorageError('out-of-order', `commit to map ${hashHex}: its entries end at ${at}, not at ${updateId}`);
+  if (walk.reached !== updateId) throw new StorageError('out-of-order', `commit to map ${hashHex}: its entries end at ${walk.reached}, not at ${updateId}`);
   for (const { slot } of changed) {
     if (!Number.isInteger(slot) || slot < 0 || slot >= pairCount) {
       throw new StorageError('out-of-order', `commit to map ${hashHex}: slot ${slot} is not one of its ${pairCount} pairs`);
     }
   }
+}
+
+/** An update's span, as history entries and commits carry it. */
+export interface UpdateSpan {
+  readonly fromUpdateId: bigint;
+  readonly uptoUpdateId: bigint;
+}
+
+/**
+ * Follows `entries` from update id `from`, one update id each (the only
+ * shape a map's history has: every modification is one update id, as in
+ * Rust's `StateMap`). Returns the update id they reach, and the first entry
+ * that does not continue from there, if any.
+ */
+export function walkUpdates<S extends UpdateSpan>(entries: Iterable<S>, from: bigint): { reached: bigint; outOfStep?: S } {
+  let reached = from;
+  for (const entry of entries) {
+    if (entry.fromUpdateId !== reached || entry.uptoUpdateId !== reached + 1n) return { reached, outOfStep: entry };
+    reached = entry.uptoUpdateId;
+  }
+  return { reached };
 }

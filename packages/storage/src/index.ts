@@ -7,6 +7,6 @@ export type { ChangedPair, MapCommit, MapLock, MapStorage, MapUpdates, SharedMap
 export { isShared } from './contract.js';
 export { StorageError } from './errors.js';
 export type { StorageErrorCode } from './errors.js';
-export { checkCommit } from './check.js';
+export { checkCommit, walkUpdates, type UpdateSpan } from './check.js';
 export { MemoryStorage } from './memory.js';
 export { applyEntries, commitSince, restoreMap, storedMapOf } from './records.js';

@@ -5,6 +5,7 @@
  * StateMap in a store or take it out.
  */
 import { type Diff, type Kind, type Pace, StateMap } from '@syncstate-ts/core';
+import { walkUpdates } from './check.js';
 import type { ChangedPair, MapCommit, StoredMap } from './contract.js';
 
 /** The record of a frozen master map, for `MapStorage.create`. Copies in slices (`pace`); the map must not change meanwhile. */
@@ -53,10 +54,12 @@ function* zip<K, V>(keys: readonly K[], values: readonly V[]): Generator<[K, V]>
  * included. Throws if an entry does not start at the map's update id.
  */
 export function applyEntries<K, V>(map: StateMap<K, V>, entries: readonly Diff<K, V>[]): void {
+  const { outOfStep, reached } = walkUpdates(entries, map.getUpdateId());
+  if (outOfStep !== undefined) {
+    // Checked before the first change, so a map is never left half caught up.
+    throw new RangeError(`update ${outOfStep.fromUpdateId} -> ${outOfStep.uptoUpdateId} does not follow update id ${reached}`);
+  }
   for (const entry of entries) {
-    if (entry.fromUpdateId !== map.getUpdateId() || entry.uptoUpdateId !== entry.fromUpdateId + 1n) {
-      throw new RangeError(`update ${entry.fromUpdateId} -> ${entry.uptoUpdateId} does not follow the map's update id ${map.getUpdateId()}`);
-    }
     const modification = map.beginModification();
     const { keys, values } = entry;
     for (let i = 0; i < keys.length; i++) modification.set(keys[i]!, values[i]!);
