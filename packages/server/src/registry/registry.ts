@@ -324,9 +324,6 @@ export class MapRegistry<K, V, E> {
   }
 
   #add(hash: Uint8Array, hashHex: string, map: StateMap<K, V>): Entry<K, V> {
-    // A store may keep history below the floor for a while (contract.ts); the served map drops it now.
-    const floor = historyFloor(map, this.#options.limits.maxHistory);
-    if (floor !== undefined) map.trimHistory(floor);
     const entry: Entry<K, V> = {
       context: { hash: hash.slice(), hashHex },
       map,
@@ -334,11 +331,13 @@ export class MapRegistry<K, V, E> {
       pendingEvents: 0,
       storedUpdateId: map.getUpdateId(),
       unstoredEvents: 0,
-      floor,
+      floor: undefined,
       failure: undefined,
       awaitingCommit: [],
       lock: undefined,
     };
+    // A store may keep history below the floor for a while (contract.ts); the served map drops it now.
+    this.#trimHistory(entry, this.#risenFloor(entry));
     this.#entries.set(hashHex, entry);
     this.#options.metrics.maps = this.#entries.size;
     return entry;
@@ -421,12 +420,11 @@ export class MapRegistry<K, V, E> {
   /** Commits the unstored updates to the storage (before any later read runs), then applies the history bound. */
   async #store(entry: Entry<K, V>): Promise<void> {
     entry.unstoredEvents = 0;
-    const { storage, limits, metrics, logger } = this.#options;
+    const { storage, metrics, logger } = this.#options;
     const { hash, hashHex } = entry.context;
     const { map } = entry;
     try {
-      let floor = historyFloor(map, limits.maxHistory);
-      if (floor !== undefined && entry.floor !== undefined && floor <= entry.floor) floor = undefined;
+      const floor = this.#risenFloor(entry);
       if (storage !== undefined) {
         // Built before the trim below: the commit carries the entries the floor is about to drop.
         const commit = commitSince(map, entry.storedUpdateId, floor);
@@ -436,10 +434,7 @@ export class MapRegistry<K, V, E> {
         else if (commit !== undefined) await storage.commit(hash, hashHex, commit);
         entry.storedUpdateId = map.getUpdateId();
       }
-      if (floor !== undefined) {
-        entry.floor = floor;
-        map.trimHistory(floor);
-      }
+      this.#trimHistory(entry, floor);
     } catch (err) {
       this.#evict(entry, err);
       metrics.error('storage-failed');
@@ -494,7 +489,7 @@ export class MapRegistry<K, V, E> {
   /** Brings a copy without unstored changes up to the storage's update id: by its entries, or by loading it again. */
   async #apply(entry: Entry<K, V>, updates: MapUpdates<K, V>): Promise<void> {
     if (updates.updateId === entry.storedUpdateId) return;
-    const { storage, key, value, limits } = this.#options;
+    const { storage, key, value } = this.#options;
     const { hash, hashHex } = entry.context;
     if (updates.entries !== undefined) {
       applyEntries(entry.map, updates.entries);
@@ -505,11 +500,19 @@ export class MapRegistry<K, V, E> {
       entry.floor = undefined;
     }
     entry.storedUpdateId = entry.map.getUpdateId();
-    const floor = historyFloor(entry.map, limits.maxHistory);
-    if (floor !== undefined && (entry.floor === undefined || floor > entry.floor)) {
-      entry.floor = floor;
-      entry.map.trimHistory(floor);
-    }
+    this.#trimHistory(entry, this.#risenFloor(entry));
+  }
+
+  /** The history floor (maxHistory) `entry`'s map has reached, when it is above the one already applied. */
+  #risenFloor(entry: Entry<K, V>): bigint | undefined {
+    const floor = historyFloor(entry.map, this.#options.limits.maxHistory);
+    return floor !== undefined && (entry.floor === undefined || floor > entry.floor) ? floor : undefined;
+  }
+
+  #trimHistory(entry: Entry<K, V>, floor: bigint | undefined): void {
+    if (floor === undefined) return;
+    entry.floor = floor;
+    entry.map.trimHistory(floor);
   }
 }
 
