@@ -6,17 +6,20 @@
 // end to end (server + SQLite storage + remote client + core map), and drive
 // the installed `syncstate` command (serve, init, set, get).
 //
-//   node scripts/pack-check.mjs [--no-build] [--keep]
+//   node scripts/pack-check.mjs [--no-build] [--no-install] [--keep]
 //
 // Also checks each package's metadata: README.md, LICENSE, keywords,
-// repository.directory, ESM-only exports with types first, files, engines.
+// repository.directory, ESM-only exports with types first, files, engines,
+// a prepack that builds. --no-install stops after packing and checking the
+// tarballs (what `pnpm release` runs).
 // Exits 0 when everything passes; prints what failed otherwise.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startInstalledServe } from './lib/installed-command.mjs';
+import { publishablePackages } from './lib/workspace-packages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
@@ -24,12 +27,10 @@ const problems = [];
 const log = (s) => console.log(`pack-check: ${s}`);
 
 // 1. Which packages ship, and is their metadata complete?
-const packages = readdirSync(join(root, 'packages'))
-  .map((dir) => ({ dir: join(root, 'packages', dir), rel: `packages/${dir}` }))
-  .filter(({ dir }) => existsSync(join(dir, 'package.json')))
-  .map((p) => ({ ...p, json: JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')) }))
-  .filter(({ json }) => json.private !== true);
+const packages = publishablePackages(root);
 log(`publishable: ${packages.map((p) => p.json.name).join(', ')}`);
+/** @syncstate-ts/transport-rustls-<os>-<cpu>-<libc>: one binary, no JavaScript (packages/transport-rustls/README.md). */
+const isPlatformPackage = (json) => Array.isArray(json.os);
 
 for (const { dir, rel, json } of packages) {
   const want = (ok, what) => ok || problems.push(`${json.name}: ${what}`);
@@ -38,10 +39,19 @@ for (const { dir, rel, json } of packages) {
   want(Array.isArray(json.keywords) && json.keywords.length > 0, 'no keywords');
   want(json.repository?.directory === rel, `repository.directory should be "${rel}"`);
   want(typeof json.license === 'string', 'no license field');
-  want(json.type === 'module', 'not "type": "module" (the packages are ESM-only)');
   want(typeof json.engines?.node === 'string', 'no engines.node');
   want(json.publishConfig?.access === 'public', 'publishConfig.access is not "public"');
+  if (isPlatformPackage(json)) {
+    // A binary of @syncstate-ts/transport-rustls: its addon, for one os, cpu and C library; packing builds it.
+    want(['os', 'cpu', 'libc'].every((f) => Array.isArray(json[f]) && json[f].length === 1), 'a platform package needs os, cpu and libc fields');
+    want(/^\.\/[\w.-]+\.node$/.test(json.main ?? '') && json.files?.includes(json.main.slice(2)), 'main should be its .node file, listed in files');
+    want(json.scripts?.prepack === 'node ../transport-rustls/scripts/build-platforms.mjs --quiet', 'scripts.prepack should build the binaries (build-platforms.mjs)');
+    continue;
+  }
+  want(json.type === 'module', 'not "type": "module" (the packages are ESM-only)');
   want(Array.isArray(json.files) && json.files.includes('dist'), 'files does not include dist');
+  // `pnpm pack` and `pnpm publish` in a fresh clone must ship dist/: turbo builds the package and its dependencies.
+  want(json.scripts?.prepack === 'turbo run build', 'scripts.prepack should be "turbo run build"');
   const main = json.exports?.['.'];
   want(main && Object.keys(main).filter((k) => k !== '@syncstate-ts/source')[0] === 'types', 'exports["."] should list "types" first');
   want(main && !('require' in main), 'exports["."] has a "require" condition, but there is no CommonJS build');
@@ -51,6 +61,8 @@ for (const { dir, rel, json } of packages) {
 if (!args.has('--no-build')) {
   log('pnpm build');
   execFileSync('pnpm', ['build'], { cwd: root, stdio: 'inherit' });
+  log('the platform packages\' binaries (cross-built; nothing to do when they are current)');
+  execFileSync('pnpm', ['--filter', '@syncstate-ts/transport-rustls', 'build:platforms'], { cwd: root, stdio: 'inherit' });
 }
 const work = mkdtempSync(join(tmpdir(), 'syncstate-pack-check-'));
 if (relative(root, work).split(/[\\/]/)[0] !== '..') throw new Error(`${work} is inside the workspace`);
@@ -58,18 +70,20 @@ const tarballs = join(work, 'tarballs');
 mkdirSync(tarballs);
 const packed = {};
 for (const { dir, json } of packages) {
-  for (const file of ['dist/index.js', 'dist/index.d.ts']) {
+  for (const file of isPlatformPackage(json) ? [json.main] : ['dist/index.js', 'dist/index.d.ts']) {
     if (!existsSync(join(dir, file))) problems.push(`${json.name}: ${file} missing after the build`);
   }
   const out = execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir, encoding: 'utf8' });
   const tgz = out.trim().split('\n').at(-1).trim();
   packed[json.name] = tgz.startsWith('/') ? tgz : join(tarballs, tgz);
   const listing = execFileSync('tar', ['-tzf', packed[json.name]], { encoding: 'utf8' });
-  for (const file of ['package/README.md', 'package/LICENSE', 'package/dist/index.js']) {
+  const main = isPlatformPackage(json) ? `package/${json.main.slice(2)}` : 'package/dist/index.js';
+  for (const file of ['package/README.md', 'package/LICENSE', main]) {
     if (!listing.split('\n').includes(file)) problems.push(`${json.name}: the tarball lacks ${file.slice(8)}`);
   }
-  const addon = `package/prebuilds/${process.platform}-${process.arch}/transport-rustls.node`;
-  if (json.name === '@syncstate-ts/transport-rustls' && !listing.split('\n').includes(addon)) problems.push(`${json.name}: the tarball lacks ${addon.slice(8)}`);
+  // Binaries ship only in the platform packages; the Rust sources nowhere.
+  const native = listing.split('\n').filter((f) => /\.(node|rs)$|\/Cargo\.(toml|lock)$/.test(f));
+  if (native.length !== (isPlatformPackage(json) ? 1 : 0)) problems.push(`${json.name}: the tarball has ${native.join(', ') || 'no addon'}`);
   const shipped = JSON.parse(execFileSync('tar', ['-xzOf', packed[json.name], 'package/package.json'], { encoding: 'utf8' }));
   const ranges = { ...shipped.dependencies, ...shipped.peerDependencies, ...shipped.optionalDependencies };
   for (const [dep, range] of Object.entries(ranges)) {
@@ -77,14 +91,19 @@ for (const { dir, json } of packages) {
   }
 }
 log(`packed ${Object.keys(packed).length} tarballs into ${tarballs}`);
+if (args.has('--no-install')) finish();
 
 // 3. A fresh project outside the workspace, installing the tarballs with npm.
 const project = join(work, 'project');
 mkdirSync(project);
 const fileDeps = Object.fromEntries(Object.entries(packed).map(([name, tgz]) => [name, `file:${tgz}`]));
+// The platform packages only as overrides: they come in as @syncstate-ts/transport-rustls's optional
+// dependencies, and npm installs the one that matches this machine, as it does for a user.
+const platformNames = new Set(packages.filter((p) => isPlatformPackage(p.json)).map((p) => p.json.name));
+const directDeps = Object.fromEntries(Object.entries(fileDeps).filter(([name]) => !platformNames.has(name)));
 writeFileSync(
   join(project, 'package.json'),
-  JSON.stringify({ name: 'pack-check-project', private: true, type: 'module', dependencies: fileDeps, overrides: fileDeps }, null, 2),
+  JSON.stringify({ name: 'pack-check-project', private: true, type: 'module', dependencies: directDeps, overrides: fileDeps }, null, 2),
 );
 log('npm install (third-party dependencies from the registry)');
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, stdio: 'inherit' });
@@ -93,7 +112,7 @@ execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], 
 writeFileSync(
   join(project, 'sync.mjs'),
   `
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { t } from '@syncstate-ts/codec';
@@ -102,7 +121,7 @@ import { TcpStateRemote } from '@syncstate-ts/remote';
 import { createServer, createSelfSignedCertificate } from '@syncstate-ts/server';
 import { openSqliteStorage } from '@syncstate-ts/storage-sqlite';
 import { kvEvent, kvHook, ExitCode } from '@syncstate-ts/cli';
-import { rustlsTransport } from '@syncstate-ts/transport-rustls';
+import { addonPath, currentPlatform, rustlsTransport } from '@syncstate-ts/transport-rustls';
 
 const { cert, key } = await createSelfSignedCertificate();
 const storage = openSqliteStorage({ path: join(mkdtempSync(join(tmpdir(), 'pc-')), 'maps.db'), key: kinds.string, value: kinds.string });
@@ -118,8 +137,13 @@ const result = await remote.sync(map);
 await server.close();
 if (map.get('color') !== 'blue' || result.toUpdateId !== 1n) throw new Error('sync failed: ' + map.get('color'));
 if (server.transport !== 'rustls') throw new Error('served on ' + server.transport);
+// The addon came from the platform package npm chose for this machine.
+const platformAddon = join(process.cwd(), 'node_modules', '@syncstate-ts', 'transport-rustls-' + currentPlatform(), 'transport-rustls.' + currentPlatform() + '.node');
+if (addonPath() !== platformAddon) throw new Error('the addon came from ' + addonPath() + ', not ' + platformAddon);
+const platformPackages = readdirSync(join('node_modules', '@syncstate-ts')).filter((d) => d.startsWith('transport-rustls-'));
+if (platformPackages.join() !== 'transport-rustls-' + currentPlatform()) throw new Error('npm installed the platform packages ' + platformPackages.join(', '));
 if (ExitCode.notFound !== 4 || typeof t.enumOf !== 'function') throw new Error('exports missing');
-console.log('sync ok (rustls transport): color = ' + map.get('color') + ' at update id ' + result.toUpdateId);
+console.log('sync ok (rustls transport, addon from @syncstate-ts/transport-rustls-' + currentPlatform() + '): color = ' + map.get('color') + ' at update id ' + result.toUpdateId);
 `,
 );
 log('ESM imports and an end-to-end sync');
@@ -145,19 +169,10 @@ const run = (...a) => execFileSync(bin, a, { cwd: project, encoding: 'utf8', std
 const version = run('--version').trim();
 if (version !== packages.find((p) => p.json.name === '@syncstate-ts/cli')?.json.version) problems.push(`syncstate --version printed ${version}`);
 writeFileSync(join(project, 'map.json'), JSON.stringify({ greeting: 'hello' }));
-const serve = spawn(bin, ['serve', '--port', '0'], { cwd: project });
-let serveErr = '';
-serve.stderr.on('data', (c) => (serveErr += c));
+let serve;
 try {
-  let banner = '';
-  const address = await new Promise((resolve, reject) => {
-    createInterface({ input: serve.stdout }).on('line', (line) => {
-      banner += `${line}\n`;
-      const m = /^listening on (\S+)$/.exec(line);
-      if (m) resolve(m[1]);
-    });
-    serve.once('exit', (code) => reject(new Error(`syncstate serve exited (${code}): ${serveErr}`)));
-  });
+  serve = await startInstalledServe(bin, ['--port', '0'], { cwd: project });
+  const { address, banner } = serve;
   // The optional native transport installed with the command, so serve uses it.
   if (!banner.includes('transport rustls')) problems.push(`syncstate serve did not pick the rustls transport:\n${banner}`);
   const hash = run('init', 'map.json', '--address', address).trim();
@@ -168,14 +183,17 @@ try {
 } catch (err) {
   problems.push(`syncstate command: ${err.message}`);
 } finally {
-  serve.kill('SIGTERM');
-  await new Promise((r) => (serve.exitCode !== null ? r() : serve.once('exit', r)));
+  await serve?.stop();
 }
+finish();
 
-if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
-else log(`kept ${work}`);
-if (problems.length > 0) {
-  console.error(`pack-check: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  process.exit(1);
+function finish() {
+  if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
+  else log(`kept ${work}`);
+  if (problems.length > 0) {
+    console.error(`pack-check: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    process.exit(1);
+  }
+  log(args.has('--no-install') ? `all ${packages.length} packages pack with what they need` : `all ${packages.length} packages install from their tarballs and work`);
+  process.exit(0);
 }
-log(`all ${packages.length} packages install from their tarballs and work`);

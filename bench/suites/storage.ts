@@ -19,15 +19,22 @@
 //     history: the first request (opens the file, loads the map) against
 //     the same request on the server before the restart; then per-request
 //     latency after the restart against before it.
+// (e) The two SQLite bindings (issue #14), where this Node has both (CI's
+//     Node 24; Node 20 has better-sqlite3 only): node:sqlite against
+//     better-sqlite3 under the same SqliteStorage, for (a) with 1 and 16
+//     clients and (b); the Init of a 1,000,000-pair map through the request
+//     path (decoded, frozen, stored in parts: answered once durable); and
+//     loading that map after a restart (storage.load). Runs alternate between
+//     the bindings (A B A B) and each keeps its best.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encode, encodeRequestWrapper, t, type Request } from '@syncstate-ts/codec';
+import { decodeResponse, encode, encodeRequestWrapper, t, type Request } from '@syncstate-ts/codec';
 import { encodeInitData, kinds, StateMap } from '@syncstate-ts/core';
 import { storedMapOf } from '@syncstate-ts/storage';
 import { type MapStorage, ProtocolHandler } from '@syncstate-ts/server';
 import { openPostgresStorage } from '@syncstate-ts/storage-postgres';
-import { SqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { availableDrivers, SqliteStorage, type SqliteDriverName } from '@syncstate-ts/storage-sqlite';
 import { startPostgres, type TestPostgres } from '@syncstate-ts/testkit/postgres';
 import type { BenchRecord } from '../harness.ts';
 import { higherIsBetterThanBaseline, lowerIsBetterThanBaseline } from '../harness.ts';
@@ -80,11 +87,11 @@ function folder(): { path: string; done: () => void } {
 type Store = 'sqlite' | 'postgres' | 'memory';
 let postgres: TestPostgres | undefined;
 
-async function commitRate(store: Store, maps: number, keysPerCommit: number, commits: number, clients: number): Promise<number> {
+async function commitRate(store: Store, maps: number, keysPerCommit: number, commits: number, clients: number, driver?: SqliteDriverName): Promise<number> {
   const dir = folder();
   const h = handler(
     store === 'sqlite'
-      ? new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string })
+      ? new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string, ...(driver === undefined ? {} : { driver }) })
       : store === 'postgres'
         ? await openPostgresStorage({ connectionString: await postgres!.database(), key: kinds.string, value: kinds.string })
         : undefined,
@@ -168,6 +175,70 @@ async function restartLatency(): Promise<{ firstMs: number; warmFirstMs: number;
   }
 }
 
+/** (e) A 1,000,000-pair map: its Init through the request path on a new file (ms to InitSuccess), then its load on a reopened storage (ms). */
+async function bigMap(driver: SqliteDriverName, map: StateMap<string, string>, initData: Uint8Array): Promise<{ initMs: number; loadMs: number }> {
+  const dir = folder();
+  try {
+    const h = handler(new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string, driver }));
+    let t0 = process.hrtime.bigint();
+    const answer = decodeResponse(await ask(h, { type: 'Init', hash: map.hash()!, initData }));
+    const initMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (answer.type !== 'InitSuccess') throw new Error(`the big Init (${driver}) answered ${answer.type}`);
+    await h.close();
+    const storage = new SqliteStorage({ path: dir.path, key: kinds.string, value: kinds.string, driver });
+    t0 = process.hrtime.bigint();
+    const stored = await storage.load(map.hash()!, Buffer.from(map.hash()!).toString('hex'));
+    const loadMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (stored?.keys.length !== map.size) throw new Error(`the big map loaded with ${stored?.keys.length} pairs`);
+    await storage.close();
+    return { initMs, loadMs };
+  } finally {
+    dir.done();
+  }
+}
+
+/** (e) Best of two alternating runs per binding: [node:sqlite, better-sqlite3]. */
+async function alternate(f: (driver: SqliteDriverName) => Promise<number>, better: 'higher' | 'lower'): Promise<[number, number]> {
+  const best = { 'node:sqlite': better === 'higher' ? 0 : Infinity, 'better-sqlite3': better === 'higher' ? 0 : Infinity };
+  for (let round = 0; round < 2; round++) {
+    for (const driver of ['node:sqlite', 'better-sqlite3'] as const) {
+      const v = await f(driver);
+      best[driver] = better === 'higher' ? Math.max(best[driver], v) : Math.min(best[driver], v);
+    }
+  }
+  return [best['node:sqlite'], best['better-sqlite3']];
+}
+
+async function bindings(): Promise<BenchRecord[]> {
+  const here = availableDrivers();
+  if (here.length < 2) {
+    console.log(`(e) node:sqlite against better-sqlite3: not measured, Node ${process.version} has only ${here.join(', ')}`);
+    return [];
+  }
+  const one = await alternate((d) => commitRate('sqlite', 1, 1, 1000, 1, d), 'higher');
+  const group = await alternate((d) => commitRate('sqlite', 1, 1, 4000, 16, d), 'higher');
+  const spread = await alternate((d) => commitRate('sqlite', 16, 1, 8000, 16, d), 'higher');
+  const big = new StateMap({ key: kinds.string, value: kinds.string });
+  for (let i = 0; i < 1_000_000; i++) big.push(`key-${i}`, `value-${i}`);
+  big.setMaster(true);
+  await big.freeze();
+  const initData = encodeInitData(big);
+  const runs: Record<SqliteDriverName, Array<{ initMs: number; loadMs: number }>> = { 'node:sqlite': [], 'better-sqlite3': [] };
+  await alternate(async (d) => {
+    runs[d].push(await bigMap(d, big, initData));
+    return 0;
+  }, 'higher');
+  const bestOf = (d: SqliteDriverName, k: 'initMs' | 'loadMs'): number => Math.min(...runs[d].map((r) => r[k]));
+  const vs = 'node:sqlite (vs better-sqlite3)';
+  return [
+    higherIsBetterThanBaseline(`storage single-key events, 1 map, 1 client: ${vs}`, 'ops/s', one[0], one[1]),
+    higherIsBetterThanBaseline(`storage single-key events, 1 map, 16 clients (group commit): ${vs}`, 'ops/s', group[0], group[1]),
+    higherIsBetterThanBaseline(`storage single-key events, 16 maps, 16 clients: ${vs}`, 'ops/s', spread[0], spread[1]),
+    lowerIsBetterThanBaseline(`storage Init of a 1M-pair map: ${vs}`, 'ms', bestOf('node:sqlite', 'initMs'), bestOf('better-sqlite3', 'initMs')),
+    lowerIsBetterThanBaseline(`storage load of a 1M-pair map after a restart: ${vs}`, 'ms', bestOf('node:sqlite', 'loadMs'), bestOf('better-sqlite3', 'loadMs')),
+  ];
+}
+
 export async function run(): Promise<BenchRecord[]> {
   const one = [await commitRate('sqlite', 1, 1, 1000, 1), await commitRate('memory', 1, 1, 20_000, 1)];
   const single = [await commitRate('sqlite', 1, 1, 4000, 16), await commitRate('memory', 1, 1, 20_000, 16)];
@@ -187,6 +258,7 @@ export async function run(): Promise<BenchRecord[]> {
     await postgres.stop();
   }
   const restart = await restartLatency();
+  const drivers = await bindings();
   return [
     higherIsBetterThanBaseline('storage single-key events, 1 map, 1 client (durable vs in memory)', 'ops/s', one[0]!, one[1]!),
     higherIsBetterThanBaseline('storage single-key events, 1 map, 16 clients (durable vs in memory)', 'ops/s', single[0]!, single[1]!),
@@ -203,5 +275,6 @@ export async function run(): Promise<BenchRecord[]> {
       restart.warmFirstMs,
     ),
     lowerIsBetterThanBaseline('storage GetDiff after restart (vs before restart)', 'us', restart.afterUs, restart.beforeUs),
+    ...drivers,
   ];
 }

@@ -4,21 +4,29 @@
  * maps), then plays a client session with the real commands, printed as a
  * transcript: create a map, watch it, change it, read it. The server and the
  * watch keep running; the commands to try in another terminal are printed.
- * Ctrl-C stops everything.
+ * Ctrl-C, SIGTERM or SIGHUP stops everything.
  *
  * Environment: SYNCSTATE_DATA (data folder), SYNCSTATE_PORT (7878; if it is
- * taken, any free port).
+ * taken, any free port). Paths are relative to the folder pnpm was started
+ * from (INIT_CWD), as for `pnpm syncstate`.
+ *
+ * The commands run as children of their own (detached: a process group
+ * each), so that a signal reaches them once, from here: Ctrl-C in a
+ * terminal reaches this process, which asks each child to stop with one
+ * SIGTERM, and the server finishes its work in progress. If this process
+ * goes away without stopping them, each one notices (orphan.ts) and stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { whenOrphaned } from './orphan.js';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-// The same Node flags this script runs with (tsx's loader, the source condition).
-const node = [...process.execArgv, bin];
-const dataDir = resolve(process.env.SYNCSTATE_DATA ?? '.syncstate');
+/** `pnpm syncstate`'s launcher: the command from source, in the user's folder (INIT_CWD). */
+const launcher = fileURLToPath(new URL('./syncstate.mjs', import.meta.url));
+const userDir = process.env.INIT_CWD ?? process.cwd();
+const dataDir = resolve(userDir, process.env.SYNCSTATE_DATA ?? '.syncstate');
 const children = new Set<ChildProcess>();
 
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[22m` : s);
@@ -32,7 +40,11 @@ const indent = (text: string): string =>
     .join('\n');
 
 function syncstate(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [...node, ...args], { env: { ...process.env, SYNCSTATE_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@syncstate-ts/source', launcher, ...args], {
+    env: { ...process.env, SYNCSTATE_DATA: dataDir, INIT_CWD: userDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -100,7 +112,7 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const mapFile = join(dataDir, 'demo-map.json');
   if (!existsSync(mapFile)) writeFileSync(mapFile, `${JSON.stringify({ greeting: 'hello', visitors: '0' }, null, 2)}\n`);
-  const shownFile = mapFile.startsWith(process.cwd()) ? mapFile.slice(process.cwd().length + 1) : mapFile;
+  const shownFile = mapFile.startsWith(`${userDir}/`) ? relative(userDir, mapFile) : mapFile;
 
   const hash = await step(['init', mapFile, ...connect], ['init', shownFile, ...connect]);
   const visitors = Number(await step(['get', hash, 'visitors', ...connect]));
@@ -127,21 +139,21 @@ async function main(): Promise<void> {
   say(pnpm(`set ${hash} greeting=hi`));
   say(pnpm(`get ${hash}`));
   say(pnpm('status'));
-  say(pnpm('--help'));
+  say('  pnpm syncstate --help');
   if (!banner.includes('in memory')) say(`Maps are stored in ${dataDir}: run pnpm start again and the visitor count goes on.`);
   say('Ctrl-C stops the server.');
 }
 
 let stopping = false;
+/** Asks each command to stop (one SIGTERM: serve finishes its work in progress), then exits once all have. */
 function stop(code: number): void {
   if (stopping) return;
   stopping = true;
-  // Ctrl-C reached the children too (one process group) and they are finishing
-  // their work: a second signal now would make them exit at once. Only the ones
-  // still running after a grace period (a signal sent to this process alone) get one.
+  for (const child of children) child.kill('SIGTERM');
+  // A command that does not stop within this time is ended.
   setTimeout(() => {
-    for (const child of children) child.kill('SIGTERM');
-  }, 3_000).unref();
+    for (const child of children) child.kill('SIGKILL');
+  }, 30_000).unref();
   const wait = setInterval(() => {
     if (children.size === 0) {
       clearInterval(wait);
@@ -149,10 +161,14 @@ function stop(code: number): void {
     }
   }, 50);
 }
-process.on('SIGINT', () => stop(0));
-process.on('SIGTERM', () => stop(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(0));
+// pnpm died without forwarding a signal (SIGHUP, SIGKILL).
+whenOrphaned(() => stop(0));
+// A closed terminal makes writes fail (EIO, EPIPE): the commands must still be stopped.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => stop(0));
 
 main().catch((err: unknown) => {
+  if (stopping) return; // a command cut short by the stop
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
   stop(1);
 });

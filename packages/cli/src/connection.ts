@@ -23,6 +23,16 @@ export interface ConnectionFlags {
 export type Remote = TcpStateRemote<string, string>;
 
 export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<Remote> {
+  const { ca, password } = await connectionSecrets(flags, env);
+  try {
+    return new TcpStateRemote({ address: flags.address, tls: { ca }, password, key: kinds.string, value: kinds.string });
+  } catch (err) {
+    throw usageError(`--address: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The server's certificate and password, from the flags, the environment or the data folder (see the module comment). */
+export async function connectionSecrets(flags: Omit<ConnectionFlags, 'address'>, env: NodeJS.ProcessEnv): Promise<{ ca: string; password: string }> {
   const paths = dataPaths(flags.data);
   const caPath = flags.ca ?? paths.cert;
   let ca: string;
@@ -50,9 +60,5 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): P
     }
   }
 
-  try {
-    return new TcpStateRemote({ address: flags.address, tls: { ca }, password, key: kinds.string, value: kinds.string });
-  } catch (err) {
-    throw usageError(`--address: ${(err as Error).message}`, { cause: err });
-  }
+  return { ca, password };
 }

@@ -4,7 +4,9 @@
  * serve.ts and commands/, which do the work.
  */
 import { Command, Option } from 'commander';
+import { MESSAGE_HEADER_SIZE } from '@syncstate-ts/codec';
 import { defaultLimits, type ServerLimits } from '@syncstate-ts/server';
+import { addBackupCommands } from './commands/backup.js';
 import { getCommand } from './commands/get.js';
 import { initCommand } from './commands/init.js';
 import type { CommandIo } from './commands/io.js';
@@ -14,11 +16,13 @@ import { watchCommand } from './commands/watch.js';
 import { DEFAULT_ADDRESS, DEFAULT_PORT, type ConnectionFlags } from './connection.js';
 import { DEFAULT_DATA_DIR } from './data-dir.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
+import { metricsNote, startMetricsEndpoint, workersSource } from './metrics-endpoint.js';
 import { parseCountOrAll, parseDuration, parseInteger, parsePositiveDuration, parseSize } from './parse-args.js';
 import { formatAddress } from './display.js';
+import { startGatewayCommand } from './gateway.js';
 import { usageError } from './exit-codes.js';
 import { startServe, TRANSPORTS, type TransportChoice } from './serve.js';
-import { startWorkers, workerNumber } from './workers.js';
+import { startWorkers, workerNumber, type Workers } from './workers.js';
 import { VERSION } from './version.js';
 
 const EXIT_CODES = `Exit codes:
@@ -34,7 +38,12 @@ const ENVIRONMENT = `Environment:
   SYNCSTATE_PASSWORD  the server's password (overrides the data folder's)
   SYNCSTATE_ADDRESS   server address for client commands (default ${DEFAULT_ADDRESS})
   SYNCSTATE_CA        server certificate for client commands (default <data>/cert.pem)
-  SYNCSTATE_PORT      port for serve (default ${DEFAULT_PORT})`;
+  SYNCSTATE_PORT      port for serve (default ${DEFAULT_PORT})
+  SYNCSTATE_STORAGE   PostgreSQL connection string for serve (--storage)
+  SYNCSTATE_WORKERS   processes for serve (--workers; default 1)
+  SYNCSTATE_METRICS_PORT  HTTP port for serve's /metrics and /healthz (--metrics-port; none by default)
+  SYNCSTATE_WS_PORT   WebSocket port for serve (--ws-port; none by default)
+  SYNCSTATE_TOKENS    WebSocket tokens file for serve (--tokens)`;
 
 const EXAMPLES = `Getting started (two terminals, same folder):
   $ syncstate serve                      # creates .syncstate/ with a certificate and a password
@@ -83,6 +92,18 @@ export function buildProgram(io: CommandIo): Command {
     .addOption(new Option('--cert <file>', 'TLS certificate (PEM) instead of the generated one; needs --key'))
     .addOption(new Option('--key <file>', 'its private key (PEM)'))
     .addOption(new Option('--password-file <file>', 'read the password from this file (SYNCSTATE_PASSWORD wins)'))
+    .addOption(
+      new Option('--ws-port <port>', 'also accept WebSocket connections (browsers, subprotocol syncstate.v1) on this port: wss:// with the same certificate')
+        .env('SYNCSTATE_WS_PORT')
+        .argParser(parseInteger(0, 65_535))
+        .helpGroup('WebSocket:'),
+    )
+    .addOption(new Option('--ws-plain', 'serve ws:// instead of wss:// (only on a loopback --host)').helpGroup('WebSocket:'))
+    .addOption(
+      new Option('--tokens <file>', 'WebSocket tokens, one "TOKEN read|write [MAP HASH...] [events=NAME,...]" per line; the password is also a full-access token')
+        .env('SYNCSTATE_TOKENS')
+        .helpGroup('WebSocket:'),
+    )
     .addOption(new Option('--hooks <module>', 'event schema and hooks from a JavaScript module (see below)'))
     .addOption(new Option('--memory', 'keep maps in memory only (lost when the server stops)').conflicts('storage'))
     .addOption(
@@ -100,6 +121,11 @@ export function buildProgram(io: CommandIo): Command {
         .choices(TRANSPORTS)
         .default('auto'),
     )
+    .addOption(
+      new Option('--metrics-port <port>', 'serve GET /metrics (Prometheus) and /healthz over HTTP on this port, same --host; 0 picks a free one')
+        .env('SYNCSTATE_METRICS_PORT')
+        .argParser(parseInteger(0, 65_535)),
+    )
     .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB').default(defaultLimits.maxFrameSize, sizeText(defaultLimits.maxFrameSize)).argParser(parseSize).helpGroup('Limits:'))
     .addOption(new Option('--max-connections <n>', 'open connections; more are refused').default(defaultLimits.maxConnections).argParser(parseInteger(1)).helpGroup('Limits:'))
     .addOption(new Option('--max-history <n>', 'changes kept per map ("all", or a count: older clients get the full map)').default(defaultLimits.maxHistory, Number.isFinite(defaultLimits.maxHistory) ? String(defaultLimits.maxHistory) : 'all').argParser(parseCountOrAll).helpGroup('Limits:'))
@@ -116,6 +142,7 @@ export function buildProgram(io: CommandIo): Command {
     )
     .addHelpText('after', `\n${HOOKS_HELP}\n`)
     .action(async (opts: ServeFlags) => {
+      if (opts.workers > 1 && opts.wsPort !== undefined) throw usageError('--ws-port does not work with --workers yet: run the WebSocket port on a server of its own sharing the --storage');
       if (opts.workers > 1 && workerNumber() === undefined) return serveWithWorkers(opts, io);
       const limits: Partial<ServerLimits> = {
         maxFrameSize: opts.maxFrameSize,
@@ -141,6 +168,10 @@ export function buildProgram(io: CommandIo): Command {
           ...(opts.key !== undefined ? { key: opts.key } : {}),
           ...(opts.hooks !== undefined ? { hooks: opts.hooks } : {}),
           ...(opts.passwordFile !== undefined ? { passwordFile: opts.passwordFile } : {}),
+          ...(opts.wsPort !== undefined ? { wsPort: opts.wsPort } : {}),
+          ...(opts.wsPlain === true ? { wsPlain: true } : {}),
+          ...(opts.tokens !== undefined ? { tokens: opts.tokens } : {}),
+          ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
         },
         io,
       );
@@ -199,7 +230,87 @@ export function buildProgram(io: CommandIo): Command {
 
   // Connection flags last, so that each command's own options come first in its help.
   for (const command of program.commands) if (command.name() !== 'serve') addConnectionOptions(command);
+  addGatewayCommand(program, io);
+  addBackupCommands(program, io);
   return program;
+}
+
+/** `syncstate gateway` (gateway.ts): WebSocket for browsers in front of a TLS-only server. Its connection flags name the upstream. */
+function addGatewayCommand(program: Command, io: CommandIo): void {
+  program
+    .command('gateway')
+    .summary('WebSocket endpoint for browsers in front of a Rust syncstate server (tokens, pushes)')
+    .description(
+      'Accept WebSocket connections (subprotocol syncstate.v1) from browsers holding a token from --tokens, and relay each ' +
+        'request to the upstream server as one TLS request carrying the upstream password, which browsers never see. ' +
+        'Subscribed maps are polled upstream once per map, and their new update ids pushed. Prints "listening on ws://HOST:PORT/" when ready.',
+    )
+    .requiredOption('-u, --upstream <host:port>', 'the server to relay to (a Rust TcpStateServer, or syncstate serve)')
+    .requiredOption('--tokens <file>', 'who may connect: one "TOKEN read|write [MAP HASH...] [events=NAME,...]" per line')
+    .addOption(new Option('-H, --host <address>', 'address to listen on (plain ws:// on loopback only; elsewhere give --cert and --key)').default('127.0.0.1'))
+    .addOption(new Option('-p, --port <port>', 'port to listen on; 0 picks a free one').default(7879).argParser(parseInteger(0, 65_535)))
+    .addOption(new Option('--cert <file>', 'serve wss:// with this certificate (PEM); needs --key'))
+    .addOption(new Option('--key <file>', 'its private key (PEM)'))
+    .addOption(new Option('--hooks <module>', "the upstream's event schema, from a hooks module as for serve (its hooks are not run)"))
+    .addOption(new Option('--poll-interval <duration>', 'how often a subscribed map is polled upstream').default(500, '500ms').argParser(parsePositiveDuration))
+    .addOption(new Option('--max-upstream-connections <n>', 'upstream TLS connections at once; more requests wait').default(32).argParser(parseInteger(1)).helpGroup('Limits:'))
+    .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB (its WebSocket message is 5 bytes more)').default(defaultLimits.maxFrameSize, sizeText(defaultLimits.maxFrameSize)).argParser(parseSize).helpGroup('Limits:'))
+    .addOption(new Option('--max-connections <n>', 'open WebSocket connections; more are refused').default(defaultLimits.maxConnections).argParser(parseInteger(1)).helpGroup('Limits:'))
+    .addOption(new Option('--ca <file>', "the upstream's certificate to trust (default: <data>/cert.pem)").env('SYNCSTATE_CA').helpGroup('Upstream:'))
+    .addOption(new Option('--password-file <file>', "the upstream's password (default: <data>/password; SYNCSTATE_PASSWORD wins)").helpGroup('Upstream:'))
+    .addOption(dataOption().helpGroup('Upstream:'))
+    .addOption(new Option('--log-level <level>', 'log detail, on stderr').choices(LOG_LEVELS).default('info').helpGroup('Logging:'))
+    .addOption(
+      new Option('--log-format <format>', 'log lines for people or for log collectors')
+        .choices(['pretty', 'json'])
+        .default(process.stderr.isTTY ? 'pretty' : 'json', 'pretty on a terminal, else json')
+        .helpGroup('Logging:'),
+    )
+    .action(async (opts: GatewayFlags) => {
+      const gateway = await startGatewayCommand(
+        {
+          upstream: opts.upstream,
+          tokens: opts.tokens,
+          data: opts.data,
+          ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+          ...(opts.passwordFile !== undefined ? { passwordFile: opts.passwordFile } : {}),
+          host: opts.host,
+          port: opts.port,
+          ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+          ...(opts.key !== undefined ? { key: opts.key } : {}),
+          ...(opts.hooks !== undefined ? { hooks: opts.hooks } : {}),
+          pollIntervalMs: opts.pollInterval,
+          maxUpstreamConnections: opts.maxUpstreamConnections,
+          limits: { maxMessageSize: opts.maxFrameSize + MESSAGE_HEADER_SIZE, maxConnections: opts.maxConnections },
+          logLevel: opts.logLevel,
+          logFormat: opts.logFormat,
+        },
+        io,
+      );
+      await untilAborted(io.signal);
+      io.err.write('stopping: answering requests in progress\n');
+      await gateway.close();
+      io.err.write('stopped\n');
+    });
+}
+
+interface GatewayFlags {
+  upstream: string;
+  tokens: string;
+  data: string;
+  ca?: string;
+  passwordFile?: string;
+  host: string;
+  port: number;
+  cert?: string;
+  key?: string;
+  hooks?: string;
+  pollInterval: number;
+  maxUpstreamConnections: number;
+  maxFrameSize: number;
+  maxConnections: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
 /** The primary of `serve --workers N`: starts the workers, prints where they listen, stops them on Ctrl-C. */
@@ -207,10 +318,21 @@ async function serveWithWorkers(opts: ServeFlags, io: CommandIo): Promise<void> 
   if (opts.storage === undefined) {
     throw usageError('--workers needs --storage postgres://...: every worker serves every map, so they must share one storage (SQLite and --memory belong to one process)');
   }
-  const workers = await startWorkers(opts.workers, (line) => io.err.write(`${line}\n`));
+  // The workers' counters, summed, on one endpoint (metrics-endpoint.ts); started first, so a busy port stops nothing.
+  const metrics =
+    opts.metricsPort === undefined ? undefined : await startMetricsEndpoint({ host: opts.host, port: opts.metricsPort, source: workersSource(opts.workers) });
+  let workers: Workers;
+  try {
+    workers = await startWorkers(opts.workers, (line) => io.err.write(`${line}\n`));
+  } catch (err) {
+    await metrics?.close();
+    throw err;
+  }
+  if (metrics !== undefined) io.out.write(`${metricsNote(metrics)}\n`);
   io.out.write(`listening on ${formatAddress(workers.host, workers.port)}\n`);
   await untilAborted(io.signal);
   io.err.write('stopping the workers: finishing requests and events in progress\n');
+  await metrics?.close();
   await workers.stop();
   io.err.write('stopped\n');
 }
@@ -231,6 +353,10 @@ interface ServeFlags {
   cert?: string;
   key?: string;
   passwordFile?: string;
+  wsPort?: number;
+  wsPlain?: boolean;
+  tokens?: string;
+  metricsPort?: number;
   hooks?: string;
   memory?: boolean;
   storage?: string;

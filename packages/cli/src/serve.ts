@@ -5,7 +5,9 @@
  */
 import { createServer as createNetServer } from 'node:net';
 import { kinds } from '@syncstate-ts/core';
-import { createServer, nodeTlsTransport, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate-ts/server';
+import { readFile } from 'node:fs/promises';
+import { createServer, FULL_ACCESS, nodeTlsTransport, type ServerLimits, type SyncStateServer, type TransportFactory } from '@syncstate-ts/server';
+import { isLoopback, listenWebSocket, parseTokens, tokenAuthorize, TokenFileError, type TokenEntry } from '@syncstate-ts/server-websocket';
 import {
   certificateDaysLeft,
   dataPaths,
@@ -20,7 +22,10 @@ import { CliError, ExitCode, usageError } from './exit-codes.js';
 import { loadHooksModule, type HooksDefinition } from './hooks-module.js';
 import { kvEvent, kvHook } from './kv.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
+import { checkMetricsPort, serveMetrics } from './metrics-endpoint.js';
 import { openStorage } from './storage.js';
+import { serveControl } from './control.js';
+import { SqliteStorage } from '@syncstate-ts/storage-sqlite';
 import { reportListening, WORKER_PORT_ENV, workerNumber } from './workers.js';
 
 export interface ServeOptions {
@@ -36,6 +41,14 @@ export interface ServeOptions {
   /** Default 'auto': the rustls transport when its addon loads, else node:tls. */
   transport?: TransportChoice;
   passwordFile?: string;
+  /** Also accept WebSocket connections (browsers) on this port: wss:// with the same certificate, or ws:// with wsPlain. */
+  wsPort?: number;
+  /** Plain ws:// instead of wss:// (loopback hosts only). */
+  wsPlain?: boolean;
+  /** Tokens file for WebSocket connections (server-websocket's tokens.ts has the format); the password is always a full-access token. */
+  tokens?: string;
+  /** Serve GET /metrics (Prometheus) and /healthz over HTTP on this port, same host (metrics-endpoint.ts). */
+  metricsPort?: number;
   limits: Partial<ServerLimits>;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -55,6 +68,8 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
   const paths = dataPaths(options.data);
   // A busy port is refused before anything is created or logged (workers share theirs on purpose).
   if (options.port !== 0 && workerNumber() === undefined) await portFree(options);
+  if (options.wsPort !== undefined && options.wsPort !== 0) await portFree({ ...options, port: options.wsPort });
+  if (options.metricsPort !== undefined && options.metricsPort !== 0 && workerNumber() === undefined) await checkMetricsPort(options.host, options.metricsPort);
   await ensureDataDir(paths);
   const notes: string[] = [];
 
@@ -68,6 +83,7 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
       : ({ event: kvEvent, hooks: [kvHook] } as HooksDefinition<unknown>);
   const events = options.hooks !== undefined ? `events and hooks from ${options.hooks}` : 'built-in key-value events (Set, SetMany)';
 
+  const tokens = await loadTokens(options);
   const transport = await chooseTransport(options.transport ?? 'auto', notes);
   const { storage, description } = await openStorage({ memory: options.memory, paths, ...(options.storage !== undefined ? { url: options.storage } : {}) });
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, out: io.err });
@@ -103,6 +119,40 @@ export async function startServe(options: ServeOptions, io: ServeIo): Promise<Sy
     throw listenError(err, options);
   }
   const address = server.address()!;
+  if (options.wsPort !== undefined) {
+    const authorize = tokenAuthorize([{ token: password.value, access: FULL_ACCESS }, ...tokens]);
+    try {
+      const listener = await listenWebSocket(server, {
+        host: options.host,
+        port: options.wsPort,
+        tls: options.wsPlain === true ? undefined : { cert: tls.cert, key: tls.key },
+        authorize,
+        logger,
+      });
+      const who = options.tokens === undefined ? 'token: the password' : `tokens: the password, and ${tokens.length} from ${options.tokens}`;
+      notes.push(`websocket on ${listener.url} (subprotocol syncstate.v1; ${who})`);
+    } catch (err) {
+      await server.close().catch(() => {});
+      throw listenError(err, { ...options, port: options.wsPort });
+    }
+  }
+  if (options.metricsPort !== undefined) {
+    try {
+      const note = await serveMetrics(server, { host: options.host, port: options.metricsPort, storage });
+      if (note !== undefined) notes.push(note);
+    } catch (err) {
+      await server.close().catch(() => {});
+      throw err;
+    }
+  }
+  // `syncstate backup` asks this process for an online copy of maps.db, which it holds locked (control.ts).
+  if (storage instanceof SqliteStorage) {
+    const note = await serveControl(server, storage, paths, logger).catch(async (err: unknown) => {
+      await server.close().catch(() => {});
+      throw err;
+    });
+    if (note !== undefined) notes.push(note);
+  }
   // A worker of `serve --workers`: the first prints the banner, the primary says where they all listen.
   const worker = workerNumber();
   if (worker !== undefined) reportListening(address);
@@ -154,6 +204,30 @@ async function nodeTlsWithQuickAck(notes: string[]): Promise<TransportFactory | 
   }
   notes.push('transport node:tls (without TCP_QUICKACK: the rustls addon is not available)');
   return undefined;
+}
+
+/** The --tokens file's entries (none without it), checked before anything listens. */
+async function loadTokens(options: ServeOptions): Promise<TokenEntry[]> {
+  if (options.wsPort === undefined) {
+    if (options.tokens !== undefined || options.wsPlain === true) throw usageError('--tokens and --ws-plain need --ws-port');
+    return [];
+  }
+  if (options.wsPlain === true && !isLoopback(options.host)) {
+    throw usageError(`--ws-plain serves ws:// on a loopback --host only (tokens must not cross a network in clear), not ${options.host}`);
+  }
+  if (options.tokens === undefined) return [];
+  let text: string;
+  try {
+    text = await readFile(options.tokens, 'utf8');
+  } catch (err) {
+    throw usageError(`--tokens: cannot read ${options.tokens}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return parseTokens(text);
+  } catch (err) {
+    if (err instanceof TokenFileError) throw usageError(`--tokens ${options.tokens}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 async function loadTls(options: ServeOptions, paths: ReturnType<typeof dataPaths>, notes: string[]): Promise<{ cert: string; key: string }> {

@@ -9,7 +9,7 @@ export { Reader, DEFAULT_MAX_DEPTH, DEFAULT_MAX_ZERO_SIZED_ELEMENTS } from './re
 export type { ReaderOptions } from './reader.js';
 export type { Schema, Infer, InferFields, StructSchema, StructFields, UnitSchema } from './schema.js';
 export type { OptionValue, InferTuple } from './combinators.js';
-export type { PrimitiveSchema } from './primitives.js';
+export type { BytesSchema, FixedBytesSchema, PrimitiveSchema } from './primitives.js';
 export type { EnumSchema, EnumValue, VariantValue } from './enum.js';
 export * as t from './t.js';
 export { encode, decode } from './codec.js';
@@ -31,3 +31,17 @@ export {
 export type { Request, RequestWrapper, Response } from './protocol.js';
 export { encodeFrame, FrameReader, DEFAULT_MAX_FRAME_SIZE, FRAME_HEADER_SIZE } from './framing.js';
 export type { FrameReaderOptions } from './framing.js';
+export {
+  WEBSOCKET_SUBPROTOCOL,
+  MAX_MESSAGE_ID,
+  MESSAGE_HEADER_SIZE,
+  CARRIER_ERROR_CODES,
+  CLOSE_UNAUTHORIZED,
+  CLOSE_TIMEOUT,
+  encodeClientMessage,
+  decodeClientMessage,
+  encodeServerMessage,
+  decodeServerMessage,
+  replacePassword,
+} from './websocket.js';
+export type { CarrierErrorCode, ClientMessage, ServerMessage } from './websocket.js';

@@ -183,8 +183,22 @@ export const string = primitive<string>(
   (r) => r.readString(),
 );
 
+// BytesSchema and FixedBytesSchema are named interfaces so that declaration files
+// name them as written: an inferred `Schema<Uint8Array>` is printed as
+// `Schema<Uint8Array<ArrayBufferLike>>`, which TypeScript before 5.7 cannot read.
+
+/** The schema of `Vec<u8>`: a Uint8Array with a length prefix. */
+export interface BytesSchema extends PrimitiveSchema<Uint8Array> {}
+
+/** The schema of `[u8; n]`: a Uint8Array of exactly n bytes, no length prefix. */
+export interface FixedBytesSchema extends Schema<Uint8Array> {
+  readonly kind: 'fixedBytes';
+  readonly minSize: number;
+  readonly nullable: false;
+}
+
 /** `Vec<u8>` as a Uint8Array (decoded as a copy unless the reader aliases). */
-export const bytes = primitive<Uint8Array>(
+export const bytes: BytesSchema = primitive<Uint8Array>(
   'bytes',
   1,
   (w, v) => {
@@ -196,7 +210,7 @@ export const bytes = primitive<Uint8Array>(
 );
 
 /** `[u8; n]` as a Uint8Array of exactly n bytes, no length prefix. */
-export function fixedBytes(n: number): Schema<Uint8Array> & { readonly kind: 'fixedBytes'; readonly minSize: number; readonly nullable: false } {
+export function fixedBytes(n: number): FixedBytesSchema {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`fixedBytes length must be a non-negative integer, got ${n}`);
   return {
     kind: 'fixedBytes',

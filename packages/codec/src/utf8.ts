@@ -8,6 +8,7 @@ interface TextDecoderLike {
   decode(input: Uint8Array): string;
 }
 interface TextEncoderLike {
+  encode(source: string): Uint8Array;
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
 }
 declare const TextDecoder: new (label: string, options: { fatal: boolean; ignoreBOM: boolean }) => TextDecoderLike;
@@ -92,6 +93,11 @@ export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
 
 /** Up to this many UTF-16 units a JS loop beats a TextEncoder call (measured on map hashing). */
 const LOOP_MAX = 64;
+
+/** UTF-8 bytes of `s` for text meant for people: a lone surrogate becomes U+FFFD (TextEncoder's way). */
+export function encodeUtf8Lossy(s: string): Uint8Array {
+  return encoder.encode(s);
+}
 
 /** TextEncoder.encodeInto; the caller has checked `s` is well formed. Returns bytes written. */
 export function encodeUtf8Into(s: string, dest: Uint8Array): number {

@@ -131,8 +131,14 @@ function fixedBytes(n: number): Kind<Uint8Array> {
  * Values are stored by reference: do not mutate a Uint8Array after handing
  * it to a map.
  */
-export const kinds = {
+export const kinds: {
+  // Written out, not inferred: declaration files would print the inferred
+  // Kind<Uint8Array> as Kind<Uint8Array<ArrayBufferLike>>, unreadable before TypeScript 5.7.
+  readonly string: Kind<string>;
+  readonly bytes: Kind<Uint8Array>;
+  readonly fixedBytes: (n: number) => Kind<Uint8Array>;
+} = {
   string: stringKind,
   bytes: bytesKind,
   fixedBytes,
-} as const;
+};

@@ -17,7 +17,9 @@ export type RemoteErrorCode =
   | 'protocol-error'
   | 'connection-failed'
   | 'connection-closed'
-  | 'timeout';
+  | 'timeout'
+  | 'forbidden'
+  | 'limit-exceeded';
 
 /** Base class of the client's errors (a SyncstateError of @syncstate-ts/codec). */
 export class RemoteError extends SyncstateError<RemoteErrorCode> {
@@ -99,6 +101,41 @@ export class ConnectionClosedError extends RemoteError {
   }
 }
 
+/**
+ * A WebSocket connection's grants do not allow this request (a read-only
+ * token sending an event, another map, another event variant). The
+ * connection stays open.
+ */
+export class ForbiddenError extends RemoteError {
+  override name = 'ForbiddenError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('forbidden', message, options);
+  }
+}
+
+/** Which limit of a WebSocket connection a request ran into. */
+export type RemoteLimit =
+  /** Requests per second of the connection: retry later. */
+  | 'rate'
+  /** Requests in flight on the connection (the client queues below the server's limit; a relay may have a lower one). */
+  | 'in-flight'
+  /** Subscriptions of the connection. */
+  | 'subscriptions'
+  /** The server's memory for requests is spent: retry later. */
+  | 'memory'
+  /** The message is larger than the server accepts (Welcome.maxMessageSize, or close code 1009). */
+  | 'message-size';
+
+/** The server refused a request over a limit of the WebSocket carrier; the request did not run. */
+export class LimitExceededError extends RemoteError {
+  override name = 'LimitExceededError';
+  readonly limit: RemoteLimit;
+  constructor(limit: RemoteLimit, message: string, options?: { cause?: unknown }) {
+    super('limit-exceeded', message, options);
+    this.limit = limit;
+  }
+}
+
 export type TimeoutPhase = 'connect' | 'handshake' | 'response';
 
 /** A phase of the request took longer than its configured limit. */
@@ -106,8 +143,8 @@ export class TimeoutError extends RemoteError {
   override name = 'TimeoutError';
   readonly phase: TimeoutPhase;
   readonly timeoutMs: number;
-  constructor(phase: TimeoutPhase, timeoutMs: number) {
-    super('timeout', `${phaseText[phase]} did not complete within ${timeoutMs} ms`);
+  constructor(phase: TimeoutPhase, timeoutMs: number, what: string = phaseText[phase]) {
+    super('timeout', `${what} did not complete within ${timeoutMs} ms`);
     this.phase = phase;
     this.timeoutMs = timeoutMs;
   }

@@ -3,6 +3,10 @@
 // bounded reads, timeouts, AbortSignal, typed errors.
 
 export { TcpStateRemote } from './remote.js';
+export { ProtocolRemote } from './base.js';
+export { WebSocketRemote } from './websocket/remote.js';
+export type { Subscription, WebSocketRemoteOptions } from './websocket/remote.js';
+export type { WebSocketConstructor, WebSocketLike, WebSocketSession } from './websocket/channel.js';
 export type { InitResult, SerializableEvent } from './remote.js';
 export type { TcpStateRemoteOptions, CallOptions } from './options.js';
 export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_RESPONSE_TIMEOUT_MS } from './options.js';
@@ -10,6 +14,7 @@ export type { TlsOptions } from './connect.js';
 export type { SyncResult, Change } from './sync.js';
 export type { WatchOptions } from './watch.js';
 export { DEFAULT_WATCH_INTERVAL_MS, DEFAULT_WATCH_MAX_BACKOFF_MS } from './watch.js';
+export { retryDelay, type RetryDelayOptions } from './backoff.js';
 export {
   RemoteError,
   AuthenticationError,
@@ -20,7 +25,9 @@ export {
   ConnectionError,
   ConnectionClosedError,
   TimeoutError,
+  ForbiddenError,
+  LimitExceededError,
 } from './errors.js';
-export type { RemoteErrorCode, TimeoutPhase } from './errors.js';
+export type { RemoteErrorCode, RemoteLimit, TimeoutPhase } from './errors.js';
 export { exchangeFrame } from './exchange.js';
 export type { ExchangeOptions } from './exchange.js';

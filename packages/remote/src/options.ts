@@ -28,11 +28,7 @@ export interface TcpStateRemoteOptions<K, V> {
   responseTimeoutMs?: number;
 }
 
-/** Per-call options. */
-export interface CallOptions {
-  /** Aborts the call: the connection is destroyed and the call rejects with `signal.reason`. */
-  signal?: AbortSignal;
-}
+export type { CallOptions } from './call.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;

@@ -5,7 +5,7 @@
  */
 import type { Diff, Kind, StateMap } from '@syncstate-ts/core';
 import { ProtocolError } from './errors.js';
-import type { CallOptions } from './options.js';
+import type { CallOptions } from './call.js';
 import { frozenHash } from './hash.js';
 
 export interface Change<K, V> {

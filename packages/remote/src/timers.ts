@@ -11,7 +11,8 @@ export interface Timer {
 export function startTimer(ms: number, onTimeout: () => void): Timer {
   if (!Number.isFinite(ms) || ms <= 0) return { clear() {} };
   const handle = setTimeout(onTimeout, ms);
-  handle.unref();
+  // Node's timers have unref(); a browser's are numbers.
+  (handle as { unref?: () => void }).unref?.();
   return { clear: () => clearTimeout(handle) };
 }
 

@@ -1,21 +1,28 @@
 /**
  * `watch`: poll a map with `sync` and yield each change. Transport failures
  * (connect/handshake errors, timeouts, a hang-up before any answer) are
- * retried with exponential backoff; answers that retrying cannot fix (wrong
- * password, unknown hash, protocol violations, truncated answers) end the
- * iteration by throwing. Aborting the signal ends it quietly.
+ * retried with exponential backoff and jitter (backoff.ts); answers that
+ * retrying cannot fix (wrong password, unknown hash, protocol violations,
+ * truncated answers) end the iteration by throwing. Aborting the signal ends it quietly.
  */
 import type { StateMap } from '@syncstate-ts/core';
 import { ConnectionClosedError, ConnectionError, TimeoutError } from './errors.js';
-import type { CallOptions } from './options.js';
+import { retryDelay } from './backoff.js';
+import type { CallOptions } from './call.js';
 import type { SyncResult } from './sync.js';
 import { delay } from './timers.js';
 
 export interface WatchOptions {
   /** Pause between polls, in ms (default 1000). */
   intervalMs?: number;
-  /** Longest pause after consecutive failures, in ms (default 30 000). */
+  /**
+   * Longest pause after consecutive failures, in ms (default 30 000). Each
+   * pause is random between intervalMs and min(maxBackoffMs, intervalMs * 2^failures),
+   * so that clients cut off together do not come back together.
+   */
   maxBackoffMs?: number;
+  /** The source of that randomness, a number in [0, 1); default Math.random. */
+  random?: () => number;
   /** Stops the watch: the iteration ends without an error. */
   signal?: AbortSignal;
   /** Told about each failure that will be retried, and the pause before the retry. */
@@ -45,7 +52,7 @@ export async function* watchMap<K, V>(
       if (isAborted(signal)) return;
       if (!isRetryable(err)) throw err;
       failures += 1;
-      const pause = Math.min(maxBackoffMs, intervalMs * 2 ** failures);
+      const pause = retryDelay(failures, { intervalMs, maxBackoffMs, ...(options.random !== undefined ? { random: options.random } : {}) });
       options.onRetry?.(err, pause);
       if (!(await pauseFor(pause, signal))) return;
       continue;

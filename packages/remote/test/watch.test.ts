@@ -51,30 +51,36 @@ describe('watch', () => {
     await expect(wrong.watch(map, { intervalMs: 10 }).next()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
-  it('backs off exponentially up to maxBackoffMs while nothing listens', async () => {
-    const silent = await startSilentTcp();
-    const port = silent.port;
-    await silent.close(); // now the port refuses connections
-    const remote = remoteFor({ ...server(), port });
-    const map = localMap([['w-retry', '1']]);
-    await map.freeze();
-    const controller = new AbortController();
-    const retries: Array<[unknown, number]> = [];
-    const yielded: unknown[] = [];
-    for await (const r of remote.watch(map, {
-      intervalMs: 10,
-      maxBackoffMs: 50,
-      signal: controller.signal,
-      onRetry: (err, ms) => {
-        retries.push([err, ms]);
-        if (retries.length === 5) controller.abort();
-      },
-    })) {
-      yielded.push(r);
+  it('backs off exponentially up to maxBackoffMs while nothing listens, each pause drawn from the random source', async () => {
+    const port = await refusingPort();
+    // The middle of each range: intervalMs + 0.5 * (min(maxBackoffMs, intervalMs * 2^n) - intervalMs).
+    const { delays, errors } = await retryDelaysOf(port, { intervalMs: 10, maxBackoffMs: 50, random: () => 0.5 }, 5);
+    expect(delays).toEqual([15, 25, 30, 30, 30]);
+    for (const err of errors) expect(err).toBeInstanceOf(ConnectionError);
+    // The ends of the ranges: never faster than the poll interval, never slower than the cap.
+    expect((await retryDelaysOf(port, { intervalMs: 10, maxBackoffMs: 50, random: () => 0 }, 3)).delays).toEqual([10, 10, 10]);
+    expect((await retryDelaysOf(port, { intervalMs: 10, maxBackoffMs: 50, random: () => 0.999999 }, 4)).delays).toEqual([20, 40, 50, 50]);
+  });
+
+  it('two clients cut off together retry at different times (jitter)', async () => {
+    const port = await refusingPort();
+    const options = { intervalMs: 20, maxBackoffMs: 5_000 };
+    const [a, b] = await Promise.all([
+      retryDelaysOf(port, { ...options, random: seededRandom(1) }, 6),
+      retryDelaysOf(port, { ...options, random: seededRandom(2) }, 6),
+    ]);
+    // Each pause lies in its range [intervalMs, min(maxBackoffMs, intervalMs * 2^n)]...
+    for (const { delays } of [a, b]) {
+      delays.forEach((ms, i) => {
+        expect(ms).toBeGreaterThanOrEqual(20);
+        expect(ms).toBeLessThanOrEqual(Math.min(5_000, 20 * 2 ** (i + 1)));
+      });
     }
-    expect(yielded).toEqual([]);
-    expect(retries.map(([, ms]) => ms)).toEqual([20, 40, 50, 50, 50]);
-    for (const [err] of retries) expect(err).toBeInstanceOf(ConnectionError);
+    // ...and the two clients' pauses differ at every retry, so they do not come back in step.
+    expect(a.delays).toHaveLength(6);
+    a.delays.forEach((ms, i) => expect(ms).not.toBe(b.delays[i]));
+    // Same source, same pauses: the delays come from the random source, not from timing.
+    expect((await retryDelaysOf(port, { ...options, random: seededRandom(1) }, 6)).delays).toEqual(a.delays);
   });
 
   it('retries a server that hangs up before answering, then yields once it answers', async () => {
@@ -122,3 +128,54 @@ describe('watch', () => {
     }
   });
 });
+
+/** A port on 127.0.0.1 that refuses connections (it listened a moment ago). */
+async function refusingPort(): Promise<number> {
+  const silent = await startSilentTcp();
+  await silent.close();
+  return silent.port;
+}
+
+/**
+ * Watches a map on a port where nothing listens and records the first `count`
+ * pauses watch() chose before its retries (reported by onRetry; the last is
+ * not waited out).
+ */
+async function retryDelaysOf(
+  port: number,
+  options: { intervalMs: number; maxBackoffMs: number; random: () => number },
+  count: number,
+): Promise<{ delays: number[]; errors: unknown[] }> {
+  const remote = remoteFor({ ...server(), port });
+  const map = localMap([['w-retry', '1']]);
+  await map.freeze();
+  const controller = new AbortController();
+  const delays: number[] = [];
+  const errors: unknown[] = [];
+  const yielded: unknown[] = [];
+  for await (const r of remote.watch(map, {
+    ...options,
+    signal: controller.signal,
+    onRetry: (err, ms) => {
+      delays.push(ms);
+      errors.push(err);
+      if (delays.length === count) controller.abort();
+    },
+  })) {
+    yielded.push(r);
+  }
+  expect(yielded).toEqual([]);
+  return { delays, errors };
+}
+
+/** mulberry32: a small seeded generator, so that a test's "random" pauses repeat. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

@@ -25,6 +25,8 @@ export type ServerErrorCode =
   | 'hook-expired'
   | 'storage-failed'
   | 'server-closed'
+  /** A token-authorized connection (WebSocket) asked for something its Access does not allow. */
+  | 'forbidden'
   | 'internal';
 
 /** Base class of the server's errors (a SyncstateError of @syncstate-ts/codec). */

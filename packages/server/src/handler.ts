@@ -8,6 +8,7 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decode, decodeRequestWrapper, encodeResponse, toHex, type Request, type Response, type Schema } from '@syncstate-ts/codec';
 import { encodeDiffEntries, encodeDiffEntriesSliced, timeSlices, type Kind } from '@syncstate-ts/core';
+import { type Access, accessRefusal, eventVariant } from './access.js';
 import { errorMessage, MalformedRequestError, ServerError } from './errors.js';
 import { resolveLimits, type ServerLimits } from './limits/limits.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -18,6 +19,18 @@ import type { MapStorage } from '@syncstate-ts/storage';
 
 /** Diffs of at least this many pairs are encoded in slices. */
 const SLICED_DIFF_PAIRS = 8192;
+
+/** The outcome of a request on a token-authorized connection (`respondWithAccess`). */
+export type Answer =
+  /** The encoded Response. */
+  | { type: 'response'; bytes: Uint8Array }
+  /** Nothing: where TLS closes the connection without answering (undecodable input, a failure). */
+  | { type: 'no-answer' }
+  /** The connection's Access does not allow this request. */
+  | { type: 'forbidden'; message: string };
+
+type Refused = { type: 'Refused'; message: string };
+const noAnswer: Answer = Object.freeze({ type: 'no-answer' });
 
 /** Everything the protocol needs, independent of the transport. */
 export interface ProtocolOptions<K, V, E> {
@@ -46,6 +59,8 @@ export class ProtocolHandler<K, V, E> {
   readonly #passwordDigest: Buffer;
   readonly #registry: MapRegistry<K, V, E>;
   readonly #storage: MapStorage<K, V> | undefined;
+  /** follow() listeners by map (hex hash). */
+  readonly #followers = new Map<string, Set<(updateId: bigint) => void>>();
   #closing: Promise<void> | undefined;
 
   constructor(options: ProtocolOptions<K, V, E>, metrics: Metrics = new Metrics()) {
@@ -65,6 +80,15 @@ export class ProtocolHandler<K, V, E> {
       limits: this.limits,
       logger: this.logger,
       metrics,
+      onChange: (hashHex, updateId) => {
+        for (const listener of this.#followers.get(hashHex) ?? []) {
+          try {
+            listener(updateId);
+          } catch (err) {
+            this.logger.error({ err, hash: hashHex }, 'a map follower failed');
+          }
+        }
+      },
     });
   }
 
@@ -75,6 +99,43 @@ export class ProtocolHandler<K, V, E> {
    * hand over a buffer of the request's own).
    */
   async respond(payload: Uint8Array, peer?: string): Promise<Uint8Array | null> {
+    const answer = await this.#answer(payload, peer, undefined);
+    return answer.type === 'response' ? answer.bytes : null;
+  }
+
+  /**
+   * `respond` for a connection authorized by a token (a WebSocket): the
+   * wrapper's password is not checked, `access` is (docs/protocol.md,
+   * "WebSocket carrier"). A refusal is an answer of its own, not a Response.
+   */
+  respondWithAccess(payload: Uint8Array, access: Access, peer?: string): Promise<Answer> {
+    return this.#answer(payload, peer, access);
+  }
+
+  /** The map's current update id (after every event accepted before the call); undefined: no such map. */
+  updateId(hash: Uint8Array): Promise<bigint | undefined> {
+    return this.#registry.updateId(hash);
+  }
+
+  /**
+   * Calls `onUpdate` with the map's new update id each time changes to it are
+   * applied (after their commit, with a storage), until the returned function
+   * is called. With a storage shared by several servers, other servers'
+   * changes are seen when this server next reads or changes the map.
+   */
+  follow(hash: Uint8Array, onUpdate: (updateId: bigint) => void): () => void {
+    const hashHex = toHex(hash);
+    let listeners = this.#followers.get(hashHex);
+    if (listeners === undefined) this.#followers.set(hashHex, (listeners = new Set()));
+    const listener = (updateId: bigint): void => onUpdate(updateId);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#followers.get(hashHex) === listeners) this.#followers.delete(hashHex);
+    };
+  }
+
+  async #answer(payload: Uint8Array, peer: string | undefined, access: Access | undefined): Promise<Answer> {
     let request: Request;
     let password: Uint8Array;
     try {
@@ -87,24 +148,39 @@ export class ProtocolHandler<K, V, E> {
       );
     }
     this.#metrics.requests[request.type]++;
-    let response: Response | null;
-    if (!this.#passwordMatches(password)) {
+    let response: Response | Refused | null;
+    if (access !== undefined) {
+      const refusal = accessRefusal(access, request.type, request.hash);
+      response = refusal === undefined ? await this.#dispatchOrDrop(request, peer, access) : { type: 'Refused', message: refusal };
+    } else if (!this.#passwordMatches(password)) {
       // As Rust: a random pause, then the answer (here the comparison itself is constant-time).
       const [min, max] = this.limits.incorrectPasswordDelayMs;
       await sleep(randomInt(Math.round(min * 1000), Math.round(max * 1000)) / 1000, undefined, { ref: false });
       this.logger.warn({ peer, request: request.type }, 'incorrect password');
       response = { type: 'IncorrectPassword' };
     } else {
-      try {
-        response = await this.#dispatch(request, peer);
-      } catch (err) {
-        if (err instanceof ServerError) return this.#drop(err, peer);
-        throw err;
-      }
+      response = await this.#dispatchOrDrop(request, peer, undefined);
     }
-    if (response === null) return null;
+    if (response === null) return noAnswer;
+    if (response.type === 'Refused') {
+      this.#metrics.error('forbidden');
+      this.logger.debug({ peer, request: request.type, hash: toHex(request.hash) }, response.message);
+      return { type: 'forbidden', message: response.message };
+    }
     this.#metrics.responses[response.type]++;
-    return encodeResponse(response);
+    return { type: 'response', bytes: encodeResponse(response) };
+  }
+
+  async #dispatchOrDrop(request: Request, peer: string | undefined, access: Access | undefined): Promise<Response | Refused | null> {
+    try {
+      return await this.#dispatch(request, peer, access);
+    } catch (err) {
+      if (err instanceof ServerError) {
+        this.#drop(err, peer);
+        return null;
+      }
+      throw err;
+    }
   }
 
   /** Counters of this handler (shared with its server). */
@@ -132,7 +208,7 @@ export class ProtocolHandler<K, V, E> {
     return this.#closing;
   }
 
-  async #dispatch(request: Request, peer: string | undefined): Promise<Response | null> {
+  async #dispatch(request: Request, peer: string | undefined, access: Access | undefined): Promise<Response | Refused | null> {
     const registry = this.#registry;
     switch (request.type) {
       case 'GetUpdateId': {
@@ -168,6 +244,12 @@ export class ProtocolHandler<K, V, E> {
             { cause: err },
           );
         }
+        if (access?.events !== undefined) {
+          const variant = eventVariant(event);
+          if (variant === undefined || !access.events.has(variant)) {
+            return { type: 'Refused', message: `Event refused: this connection may not send ${variant ?? 'this'} events` };
+          }
+        }
         const queued = await registry.submitEvent(request.hash, event);
         if (queued === undefined) return { type: 'HashNotFound' };
         if (!queued) {
@@ -190,11 +272,11 @@ export class ProtocolHandler<K, V, E> {
     return timingSafeEqual(digest(password), this.#passwordDigest);
   }
 
-  #drop(err: ServerError, peer: string | undefined): null {
+  #drop(err: ServerError, peer: string | undefined): Answer {
     this.#metrics.error(err.code);
     const level = err.code === 'server-closed' ? 'debug' : 'warn';
     this.logger[level]({ err, peer, code: err.code }, `${err.message}; closing without an answer`);
-    return null;
+    return noAnswer;
   }
 }
 

@@ -37,6 +37,7 @@ export class SyncStateServer<K, V, E> {
   #ready!: { resolve: (a: AddressInfo) => void; reject: (e: unknown) => void };
   #listening: Promise<AddressInfo> | undefined;
   #closing: Promise<void> | undefined;
+  readonly #carriers = new Set<{ close(): Promise<void> }>();
 
   constructor(options: ServerOptions<K, V, E>) {
     this.#handler = new ProtocolHandler(options, this.#metrics);
@@ -81,6 +82,22 @@ export class SyncStateServer<K, V, E> {
     return this.#transport.address();
   }
 
+  /**
+   * The protocol handler behind every transport: what another carrier (a
+   * WebSocket listener, @syncstate-ts/server-websocket) hands its requests to.
+   */
+  get protocol(): ProtocolHandler<K, V, E> {
+    return this.#handler;
+  }
+
+  /**
+   * Ties another carrier of this server's protocol (a WebSocket listener) to
+   * its lifetime: `close()` closes it first, while the protocol still answers.
+   */
+  attach(carrier: { close(): Promise<void> }): void {
+    this.#carriers.add(carrier);
+  }
+
   /** Name of the transport carrying the requests ('node:tls', 'rustls'). */
   get transport(): string {
     return this.#transport.name;
@@ -120,6 +137,7 @@ export class SyncStateServer<K, V, E> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#ready.reject(new ServerClosedError('closed before listening'));
+      await Promise.all([...this.#carriers].map((carrier) => carrier.close()));
       await this.#transport.close();
       await this.#handler.close();
       this.#handler.logger.info({}, 'closed');

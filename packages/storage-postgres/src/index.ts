@@ -4,4 +4,4 @@
 
 export { openPostgresStorage, PostgresStorage } from './storage.js';
 export type { PostgresStorageOptions } from './storage.js';
-export { SCHEMA_VERSION } from './schema.js';
+export { SCHEMA_VERSION } from './schema-version.js';

@@ -12,8 +12,7 @@
 //                      one row per history entry (the freeze entry is 0 -> 0)
 import type pg from 'pg';
 import { StorageError } from '@syncstate-ts/storage';
-
-export const SCHEMA_VERSION = 1;
+import { SCHEMA_VERSION } from './schema-version.js';
 /** pg_advisory_xact_lock key of schema changes ('syncstat' in ASCII). */
 const SCHEMA_LOCK = 0x73796e6373746174n;
 

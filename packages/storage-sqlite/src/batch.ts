@@ -5,7 +5,7 @@
 // own savepoint, so one failing write is undone alone; a failing COMMIT
 // fails them all. Nothing resolves before COMMIT has returned.
 
-import type Database from 'better-sqlite3';
+import type { Connection, Statement } from './connection.js';
 import { fromSqlite } from './errors.js';
 
 /** Runs inside the transaction; returns what to do once it is durable (update in-memory state). */
@@ -29,15 +29,16 @@ interface Done {
 }
 
 export class GroupCommit {
-  readonly #db: Database.Database;
+  readonly #db: Connection;
   readonly #housekeeping: Housekeeping;
-  readonly #sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'undo', Database.Statement>;
+  readonly #sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'undo', Statement>;
   #pending: Task[] = [];
   #scheduled: NodeJS.Immediate | undefined;
   #transactions = 0;
+  #held = 0;
 
   /** With synchronous=FULL, SQLite has synced the WAL when COMMIT returns. */
-  constructor(db: Database.Database, housekeeping: Housekeeping) {
+  constructor(db: Connection, housekeeping: Housekeeping) {
     this.#db = db;
     this.#housekeeping = housekeeping;
     this.#sql = {
@@ -54,8 +55,26 @@ export class GroupCommit {
   run(write: Write): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ write, resolve, reject });
-      this.#scheduled ??= setImmediate(() => this.flush());
+      if (this.#held === 0) this.#scheduled ??= setImmediate(() => this.flush());
     });
+  }
+
+  /**
+   * Starts no transaction until the returned release is called: writes wait
+   * meanwhile. node:sqlite runs a backup's steps on another thread, and it
+   * fails a backup whose first step meets one of our transactions (StepOptions.quiesce).
+   */
+  hold(): () => void {
+    this.#held++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#held--;
+      if (this.#held === 0 && (this.#pending.length > 0 || this.#housekeeping.pending())) {
+        this.#scheduled ??= setImmediate(() => this.flush());
+      }
+    };
   }
 
   get pending(): number {
@@ -71,6 +90,7 @@ export class GroupCommit {
   flush(): void {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
+    if (this.#held > 0) return; // the release flushes
     const tasks = this.#pending;
     this.#pending = [];
     const failed: Array<{ task: Task; err: unknown }> = [];

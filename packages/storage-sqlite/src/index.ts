@@ -5,6 +5,11 @@
 
 export { SqliteStorage, openSqliteStorage } from './storage.js';
 export type { SqliteStorageOptions } from './storage.js';
+export { backupSqliteStore, restoreSqliteStore } from './backup.js';
+export type { BackupOptions, BackupResult, RestoreOptions, RestoreResult } from './backup.js';
+export { availableDrivers } from './driver.js';
+export type { SqliteDriverChoice } from './driver.js';
+export type { SqliteDriverName } from './connection.js';
 export {
   CorruptDatabaseError,
   ForeignFileError,

@@ -106,7 +106,7 @@ export async function readMap<K, V>(c: ReadContext<K, V>, row: MapRow): Promise<
   return { stored, inParts, nextSeq };
 }
 
-/** better-sqlite3 returns Buffers; decoded byte values should be plain Uint8Arrays like the ones clients send. */
+/** better-sqlite3 returns Buffers; decoded byte values should be plain Uint8Arrays like the ones clients send (node:sqlite gives those). */
 export function plain(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

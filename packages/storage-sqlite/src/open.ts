@@ -1,20 +1,24 @@
 // Opens a storage file: refuses what is not ours (before SQLite may write a
 // byte to it), creates a fresh file, migrates an older one, and sets the
-// durability pragmas.
+// durability pragmas. Every setting the storage relies on is set here, not
+// left to a binding's build defaults (better-sqlite3 and node:sqlite differ
+// in cache size and WAL synchronous default).
 
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { type Connection, type Driver, inTransaction } from './connection.js';
 import {
   CorruptDatabaseError,
   ForeignFileError,
   fromSqlite,
   SchemaVersionError,
+  sqliteCode,
   StorageError,
   StorageReadOnlyError,
 } from './errors.js';
 import { APPLICATION_ID, CURRENT_SCHEMA, MIGRATIONS, REQUIRED_TABLES, SCHEMA_VERSION } from './schema.js';
 
 export interface OpenOptions {
+  driver: Driver;
   path: string;
   readOnly: boolean;
   synchronous: 'full' | 'normal';
@@ -26,18 +30,22 @@ export interface OpenOptions {
 
 const MAGIC = 'SQLite format 3\0';
 
-export function openDatabase(o: OpenOptions): Database.Database {
+/** Pages of cache (negative: KiB): better-sqlite3's build default, set for node:sqlite (2 MiB by default) too. */
+const CACHE_KIB = 16_000;
+
+export function openDatabase(o: OpenOptions): Connection {
   checkHeader(o.path, o.readOnly);
-  let db: Database.Database;
+  let db: Connection;
   try {
-    db = new Database(o.path, { readonly: o.readOnly, fileMustExist: o.readOnly, timeout: 1000 });
+    db = o.driver.open(o.path, { readOnly: o.readOnly, timeoutMs: 1000 });
   } catch (err) {
     throw openFailure(err, o);
   }
   try {
     // One process owns a storage: a second server on the same file would
     // reuse update ids. EXCLUSIVE also keeps WAL's index in process memory.
-    if (!o.readOnly) db.pragma('locking_mode = EXCLUSIVE');
+    if (!o.readOnly) db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
     const state = inspect(db, o.path);
     if (o.check && state !== 'fresh') quickCheck(db, o.path);
     if (state === 'fresh' || state < SCHEMA_VERSION) {
@@ -46,20 +54,20 @@ export function openDatabase(o: OpenOptions): Database.Database {
       }
       // Before WAL: in rollback-journal mode a failed migration leaves the file byte for byte as it was.
       const from = state === 'fresh' ? 0 : state;
-      db.transaction(() => (from === 0 ? create(db) : migrate(db, from))).immediate();
+      inTransaction(db, () => (from === 0 ? create(db) : migrate(db, from)));
     }
     if (!o.readOnly) {
-      if (db.pragma('journal_mode = WAL', { simple: true }) !== 'wal') {
+      if (db.value('PRAGMA journal_mode = WAL') !== 'wal') {
         throw new StorageError('io', `${o.path}: SQLite refused WAL mode`);
       }
       // FULL: every commit is on the disk (fsync of the WAL) before a client can see it.
-      db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma('journal_size_limit = 67108864');
+      db.exec(`PRAGMA synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.exec('PRAGMA journal_size_limit = 67108864');
       // A checkpoint runs inside the commit that crosses the threshold, on the
       // event loop: at SQLite's default 1000 pages (4 MiB) it took ~20 ms
       // (measured while storing a million pairs); at 256 pages, ~9 ms, same total.
-      db.pragma('wal_autocheckpoint = 256');
-      if (o.maxPageCount !== undefined) db.pragma(`max_page_count = ${o.maxPageCount}`);
+      db.exec('PRAGMA wal_autocheckpoint = 256');
+      if (o.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${o.maxPageCount}`);
     }
     checkKinds(db, o);
     // Take the write lock now (EXCLUSIVE keeps it): a second owner fails at open, not at its first write.
@@ -72,7 +80,7 @@ export function openDatabase(o: OpenOptions): Database.Database {
 }
 
 function openFailure(err: unknown, o: OpenOptions): unknown {
-  const code = String((err as { code?: unknown }).code);
+  const code = sqliteCode(err) ?? '';
   if (o.readOnly && existsSync(`${o.path}-wal`) && /CANTOPEN|IOERR|BUSY/.test(code)) {
     return new StorageReadOnlyError(
       `${o.path} has a write-ahead log left by a run that did not close cleanly, and reading it needs write access ` +
@@ -81,12 +89,12 @@ function openFailure(err: unknown, o: OpenOptions): unknown {
     );
   }
   // The header said SQLite, so a file SQLite cannot read is a damaged one.
-  if (code === 'SQLITE_NOTADB') return new CorruptDatabaseError(`${o.path} is damaged: ${(err as Error).message}`, { cause: err });
+  if (code.startsWith('SQLITE_NOTADB')) return new CorruptDatabaseError(`${o.path} is damaged: ${(err as Error).message}`, { cause: err });
   return fromSqlite(err, `opening ${o.path}`);
 }
 
 /** Refuses a file that is not SQLite before SQLite opens it (it would not overwrite it, but say less). */
-function checkHeader(path: string, readOnly: boolean): void {
+export function checkHeader(path: string, readOnly: boolean): void {
   let size: number;
   try {
     size = statSync(path).size;
@@ -115,10 +123,10 @@ function checkHeader(path: string, readOnly: boolean): void {
 }
 
 /** 'fresh' for an empty SQLite file, else our schema version; throws for anything else. */
-function inspect(db: Database.Database, path: string): 'fresh' | number {
-  const appId = db.pragma('application_id', { simple: true }) as number;
-  const version = db.pragma('user_version', { simple: true }) as number;
-  const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]).sort();
+export function inspect(db: Connection, path: string): 'fresh' | number {
+  const appId = Number(db.value('PRAGMA application_id'));
+  const version = Number(db.value('PRAGMA user_version'));
+  const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'", { pluck: true }).all().sort();
   if (appId === 0 && version === 0 && tables.length === 0) return 'fresh';
   if (appId !== APPLICATION_ID) {
     const id = `0x${(appId >>> 0).toString(16).padStart(8, '0')}`;
@@ -136,34 +144,34 @@ function inspect(db: Database.Database, path: string): 'fresh' | number {
   return version;
 }
 
-function quickCheck(db: Database.Database, path: string): void {
-  const rows = db.prepare('PRAGMA quick_check(5)').pluck().all() as string[];
+function quickCheck(db: Connection, path: string): void {
+  const rows = db.prepare<[], string>('PRAGMA quick_check(5)', { pluck: true }).all();
   if (rows.length !== 1 || rows[0] !== 'ok') throw new CorruptDatabaseError(`${path} is damaged: ${rows.join('; ')}`);
 }
 
-function create(db: Database.Database): void {
+function create(db: Connection): void {
   db.exec(CURRENT_SCHEMA);
-  db.pragma(`application_id = ${APPLICATION_ID}`);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+  db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
 }
 
-function migrate(db: Database.Database, from: number): void {
+function migrate(db: Connection, from: number): void {
   for (let v = from; v < SCHEMA_VERSION; v++) {
     const m = MIGRATIONS[v - 1];
     if (m === undefined || m.from !== v) throw new StorageError('sqlite', `no migration from schema version ${v}`);
     m.up(db);
-    db.pragma(`user_version = ${v + 1}`);
+    db.exec(`PRAGMA user_version = ${v + 1}`);
   }
 }
 
 /** Rows hold bincode of the kinds they were written with: another kind would misread them. */
-function checkKinds(db: Database.Database, o: OpenOptions): void {
-  const get = db.prepare('SELECT value FROM meta WHERE name = ?').pluck();
+function checkKinds(db: Connection, o: OpenOptions): void {
+  const get = db.prepare<[string], string>('SELECT value FROM meta WHERE name = ?', { pluck: true });
   for (const [name, kind] of [
     ['key_kind', o.keyKind],
     ['value_kind', o.valueKind],
   ] as const) {
-    const stored = get.get(name) as string | undefined;
+    const stored = get.get(name);
     if (stored === undefined) {
       if (!o.readOnly) db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)').run(name, kind);
     } else if (stored !== kind) {

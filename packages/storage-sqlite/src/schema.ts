@@ -34,7 +34,7 @@
 // package refuse a big map as damaged (CorruptDatabaseError) rather than
 // misread it.
 
-import type Database from 'better-sqlite3';
+import type { Connection } from './connection.js';
 
 /** "SYNC" */
 export const APPLICATION_ID = 0x53594e43;
@@ -85,7 +85,7 @@ export const REQUIRED_TABLES = ['meta', 'maps', 'pairs', 'history'] as const;
 export interface Migration {
   from: number;
   describe: string;
-  up(db: Database.Database): void;
+  up(db: Connection): void;
 }
 
 /**

@@ -1,9 +1,9 @@
 // The prepared statements of the storage, typed. Integer columns are read as
-// bigint (safeIntegers): update ids are u64s. Reads of a map go page by page
+// bigint: update ids are u64s. Reads of a map go page by page
 // (never `iterate()`, which keeps the connection busy until it ends), so a
 // big map is read in slices with other maps' writes in between.
 
-import type Database from 'better-sqlite3';
+import type { Connection, Statement } from './connection.js';
 
 export interface MapRow {
   id: bigint;
@@ -30,44 +30,47 @@ export interface HistoryRow {
 /** The meta row of a big map being created (its rows are written, its maps row is not yet). */
 const CREATING = 'creating ';
 
-export class Statements {
-  readonly #db: Database.Database;
-  readonly #findMap: Database.Statement<[Uint8Array], MapRow>;
-  readonly #hashes: Database.Statement<[], Uint8Array>;
-  readonly #maxId: Database.Statement<[], bigint | null>;
-  /** Prepared once the file has a parts table. */
-  #part: Database.Statement<[bigint, number], Uint8Array> | undefined;
-  #insertPart: Database.Statement<[number, number, Uint8Array]> | undefined;
-  readonly #firstPairs: Database.Statement<[bigint, number], PairRow>;
-  readonly #nextPairs: Database.Statement<[bigint, Uint8Array, number], PairRow>;
-  readonly #history: Database.Statement<[bigint, bigint, number], HistoryRow>;
-  readonly #insertMap: Database.Statement<[number, Uint8Array, bigint, number, number]>;
-  readonly #insertPair: Database.Statement<[number, Uint8Array, number, Uint8Array]>;
-  readonly #insertHistory: Database.Statement<[number, bigint, bigint, bigint, Uint8Array]>;
-  readonly #updatePair: Database.Statement<[Uint8Array, number, Uint8Array]>;
-  readonly #upsertPair: Database.Statement<[number, Uint8Array, number, Uint8Array]>;
-  readonly #setUpdateId: Database.Statement<[bigint, number]>;
-  readonly #creating: Database.Statement<[string, string]>;
-  readonly #created: Database.Statement<[string]>;
-  readonly #unfinished: Database.Statement<[], string>;
-  readonly #deleteRows: Database.Statement<{ id: number }>[];
-  readonly #trim: Database.Statement<{ map: number; upto: bigint }>;
-  #deleteParts: Database.Statement<{ id: number }> | undefined;
+const bigints = { bigints: true } as const;
+const pluck = { pluck: true } as const;
 
-  constructor(db: Database.Database) {
+export class Statements {
+  readonly #db: Connection;
+  readonly #findMap: Statement<[Uint8Array], MapRow>;
+  readonly #hashes: Statement<[], Uint8Array>;
+  readonly #maxId: Statement<[], bigint | null>;
+  /** Prepared once the file has a parts table. */
+  #part: Statement<[bigint, number], Uint8Array> | undefined;
+  #insertPart: Statement<[number, number, Uint8Array]> | undefined;
+  readonly #firstPairs: Statement<[bigint, number], PairRow>;
+  readonly #nextPairs: Statement<[bigint, Uint8Array, number], PairRow>;
+  readonly #history: Statement<[bigint, bigint, number], HistoryRow>;
+  readonly #insertMap: Statement<[number, Uint8Array, bigint, number, number]>;
+  readonly #insertPair: Statement<[number, Uint8Array, number, Uint8Array]>;
+  readonly #insertHistory: Statement<[number, bigint, bigint, bigint, Uint8Array]>;
+  readonly #updatePair: Statement<[Uint8Array, number, Uint8Array]>;
+  readonly #upsertPair: Statement<[number, Uint8Array, number, Uint8Array]>;
+  readonly #setUpdateId: Statement<[bigint, number]>;
+  readonly #creating: Statement<[string, string]>;
+  readonly #created: Statement<[string]>;
+  readonly #unfinished: Statement<[], string>;
+  readonly #deleteRows: Statement<[{ id: number }]>[];
+  readonly #trim: Statement<[{ map: number; upto: bigint }]>;
+  #deleteParts: Statement<[{ id: number }]> | undefined;
+
+  constructor(db: Connection) {
     this.#db = db;
-    this.#findMap = db.prepare<[Uint8Array], MapRow>('SELECT id, hash, update_id, is_master, pair_count FROM maps WHERE hash = ?').safeIntegers();
-    this.#hashes = db.prepare<[], Uint8Array>('SELECT hash FROM maps ORDER BY id').pluck();
-    this.#maxId = db.prepare<[], bigint | null>('SELECT max(id) FROM maps').pluck().safeIntegers();
-    this.#firstPairs = db
-      .prepare<[bigint, number], PairRow>('SELECT key, slot, value FROM pairs WHERE map_id = ? ORDER BY key LIMIT ?')
-      .safeIntegers();
-    this.#nextPairs = db
-      .prepare<[bigint, Uint8Array, number], PairRow>('SELECT key, slot, value FROM pairs WHERE map_id = ? AND key > ? ORDER BY key LIMIT ?')
-      .safeIntegers();
-    this.#history = db
-      .prepare<[bigint, bigint, number], HistoryRow>('SELECT seq, from_id, upto_id, pairs FROM history WHERE map_id = ? AND seq >= ? ORDER BY seq LIMIT ?')
-      .safeIntegers();
+    this.#findMap = db.prepare<[Uint8Array], MapRow>('SELECT id, hash, update_id, is_master, pair_count FROM maps WHERE hash = ?', bigints);
+    this.#hashes = db.prepare<[], Uint8Array>('SELECT hash FROM maps ORDER BY id', pluck);
+    this.#maxId = db.prepare<[], bigint | null>('SELECT max(id) FROM maps', { pluck: true, bigints: true });
+    this.#firstPairs = db.prepare<[bigint, number], PairRow>('SELECT key, slot, value FROM pairs WHERE map_id = ? ORDER BY key LIMIT ?', bigints);
+    this.#nextPairs = db.prepare<[bigint, Uint8Array, number], PairRow>(
+      'SELECT key, slot, value FROM pairs WHERE map_id = ? AND key > ? ORDER BY key LIMIT ?',
+      bigints,
+    );
+    this.#history = db.prepare<[bigint, bigint, number], HistoryRow>(
+      'SELECT seq, from_id, upto_id, pairs FROM history WHERE map_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
+      bigints,
+    );
     // Ids are given by the storage (nextId), never by SQLite: a big map's rows use its id before its maps row exists.
     this.#insertMap = db.prepare('INSERT INTO maps (id, hash, update_id, is_master, pair_count) VALUES (?, ?, ?, ?, ?)');
     this.#insertPair = db.prepare('INSERT INTO pairs (map_id, key, slot, value) VALUES (?, ?, ?, ?)');
@@ -79,9 +82,9 @@ export class Statements {
     this.#setUpdateId = db.prepare('UPDATE maps SET update_id = ? WHERE id = ?');
     this.#creating = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)');
     this.#created = db.prepare('DELETE FROM meta WHERE name = ?');
-    this.#unfinished = db.prepare<[], string>(`SELECT name FROM meta WHERE name LIKE '${CREATING}%'`).pluck();
+    this.#unfinished = db.prepare<[], string>(`SELECT name FROM meta WHERE name LIKE '${CREATING}%'`, pluck);
     this.#deleteRows = ['pairs', 'history'].map((table) => db.prepare(`DELETE FROM ${table} WHERE map_id = :id`));
-    if (db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'parts'").pluck().get() === 1) this.#prepareParts();
+    if (db.value("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'parts'") === 1) this.#prepareParts();
     // The oldest rows up to the first one ending above `upto` (a prefix, found by walking from the oldest).
     this.#trim = db.prepare(`
       DELETE FROM history WHERE map_id = :map AND seq < coalesce(
@@ -188,7 +191,7 @@ export class Statements {
   }
 
   #prepareParts(): void {
-    this.#part = this.#db.prepare<[bigint, number], Uint8Array>('SELECT pairs FROM parts WHERE map_id = ? AND part = ?').pluck();
+    this.#part = this.#db.prepare<[bigint, number], Uint8Array>('SELECT pairs FROM parts WHERE map_id = ? AND part = ?', pluck);
     this.#insertPart = this.#db.prepare('INSERT INTO parts (map_id, part, pairs) VALUES (?, ?, ?)');
     this.#deleteParts = this.#db.prepare('DELETE FROM parts WHERE map_id = :id');
   }

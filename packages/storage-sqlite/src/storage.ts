@@ -16,8 +16,10 @@
 import { encode, toHex } from '@syncstate-ts/codec';
 import { type Diff, encodeDiffEntries, type Kind, type Pace, timeSlices } from '@syncstate-ts/core';
 import { checkCommit, type MapCommit, type MapStorage, type StoredMap } from '@syncstate-ts/storage';
-import type Database from 'better-sqlite3';
+import { type Connection, inTransaction, type SqliteDriverName } from './connection.js';
+import { chooseDriver, type SqliteDriverChoice } from './driver.js';
 import { GroupCommit } from './batch.js';
+import { type BackupOptions, type BackupResult, copyThrough } from './copy.js';
 import { createMap } from './create.js';
 import { CorruptDatabaseError, fromSqlite, StorageError, StorageReadOnlyError } from './errors.js';
 import { readMap } from './load.js';
@@ -47,6 +49,13 @@ export interface SqliteStorageOptions<K, V> {
   maxPageCount?: number;
   /** Run PRAGMA quick_check at open and refuse a damaged file (default true; O(file size)). */
   check?: boolean;
+  /**
+   * The SQLite binding. 'auto' (default): node:sqlite where Node has it
+   * without an ExperimentalWarning (24.15 and later), else better-sqlite3
+   * when it is installed and its addon loads, else node:sqlite (Node 22.16
+   * and later). Both give the same file, pragmas and durability.
+   */
+  driver?: SqliteDriverChoice;
 }
 
 /** What the storage knows of a map it created or loaded. */
@@ -73,9 +82,11 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
   readonly readOnly: boolean;
   /** Why a `readOnly: 'auto'` storage is read-only (the error opening it read-write gave). */
   readonly readOnlyReason: string | undefined;
+  /** The SQLite binding in use. */
+  readonly driver: SqliteDriverName;
   readonly #key: Kind<K>;
   readonly #value: Kind<V>;
-  readonly #db: Database.Database;
+  readonly #db: Connection;
   readonly #sql: Statements;
   readonly #commits: GroupCommit;
   readonly #held = new Map<string, Held>();
@@ -83,6 +94,8 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
   readonly #creating = new Set<string>();
   readonly #trims = new Map<Held, bigint>();
   #trimTimer: NodeJS.Timeout | undefined;
+  /** Backups in progress (close stops them first). */
+  readonly #backups = new Set<Promise<unknown>>();
   /** The id of the next map created (ids are given here: a big map's rows use it before its maps row exists). */
   #nextId: number;
   #closed: Promise<void> | undefined;
@@ -92,8 +105,11 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     this.path = options.path;
     this.#key = options.key;
     this.#value = options.value;
-    const open = (readOnly: boolean): Database.Database =>
+    const driver = chooseDriver(options.driver);
+    this.driver = driver.name;
+    const open = (readOnly: boolean): Connection =>
       openDatabase({
+        driver,
         path: options.path,
         readOnly,
         synchronous: options.synchronous ?? 'full',
@@ -103,7 +119,7 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
         valueKind: options.value.name ?? 'unnamed',
       });
     let reason: string | undefined;
-    let db: Database.Database;
+    let db: Connection;
     try {
       db = open(options.readOnly === true);
     } catch (err) {
@@ -201,15 +217,41 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     }
   }
 
+  /**
+   * An online backup: a copy of the file at `to` (replaced atomically if it
+   * exists), taken through SQLite's backup API a few pages per step while
+   * this storage goes on serving. Writes committed meanwhile are in the
+   * copy; it is the database as of the last step. See backupSqliteStore.
+   */
+  backup(to: string, options: BackupOptions = {}): Promise<BackupResult> {
+    try {
+      this.#open();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const onProgress = (copied: number, total: number): void => {
+      // Closing stops the copy at its next step (the partial file is removed).
+      if (this.#closed !== undefined) throw new StorageError('closed', `${this.path} was closed during the backup`);
+      options.onProgress?.(copied, total);
+    };
+    const quiesce = (): (() => void) => this.#commits.hold();
+    const running = copyThrough(this.#db, chooseDriver(this.driver), this.path, to, { ...options, onProgress }, quiesce);
+    const tracked = running.catch(() => undefined);
+    this.#backups.add(tracked);
+    void tracked.finally(() => this.#backups.delete(tracked));
+    return running;
+  }
+
   /** Stores what is pending, then closes the file. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       clearTimeout(this.#trimTimer);
+      await Promise.all(this.#backups);
       if (!this.readOnly && (this.#commits.pending > 0 || this.#trims.size > 0)) this.#commits.flush();
       // Back to a rollback journal (this checkpoints and removes the WAL): the
       // file alone is then the whole database, readable from a read-only folder.
       try {
-        if (!this.readOnly) this.#db.pragma('journal_mode = DELETE');
+        if (!this.readOnly) this.#db.exec('PRAGMA journal_mode = DELETE');
       } finally {
         this.#db.close();
       }
@@ -272,9 +314,9 @@ export class SqliteStorage<K, V> implements MapStorage<K, V> {
     const ids = this.#sql.unfinished();
     if (ids.length === 0) return;
     try {
-      this.#db.transaction(() => {
+      inTransaction(this.#db, () => {
         for (const id of ids) this.#sql.dropUnfinished(id);
-      })();
+      });
     } catch (err) {
       this.#db.close();
       throw fromSqlite(err, `removing the rows of ${ids.length} map(s) whose creation did not finish`);

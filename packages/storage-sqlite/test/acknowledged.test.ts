@@ -5,10 +5,12 @@
 // times; after each restart every acknowledged event's value must be there.
 // (Answering before the commit lost the last acknowledged event in one of
 // three kills; docs/protocol.md, "Defects of the Rust server, and what we do instead".)
+// On each SQLite binding this Node has: their durability must be the same.
 import { afterAll, describe, expect, it } from 'vitest';
 import { kinds, StateMap } from '@syncstate-ts/core';
 import { TcpStateRemote } from '@syncstate-ts/remote';
 import { RustClient } from '@syncstate-ts/testkit/rust';
+import { drivers } from './helpers/drivers.js';
 import { type ChildServer, killAll, startChildServer } from './helpers/process.js';
 import { eventBytes, PASSWORD, random, serverFiles, sleep, tempDir } from './helpers/setup.js';
 
@@ -17,7 +19,7 @@ const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
 
 afterAll(() => killAll());
 
-describe('an event answered EventInProcess', () => {
+describe.each(drivers)('an event answered EventInProcess (%s)', (driver) => {
   it(`survives a SIGKILL right after (three kills mid-stream, Rust and TS clients; seed ${SEED})`, { timeout: 180_000 }, async () => {
     const rng = random(SEED);
     const { dir, cleanup } = tempDir('acknowledged');
@@ -26,7 +28,7 @@ describe('an event answered EventInProcess', () => {
     const remote = (port: number): TcpStateRemote<string, string> =>
       new TcpStateRemote({ port, tls: { ca: files.pem }, password: PASSWORD, key: kinds.string, value: kinds.string, connectTimeoutMs: 2000 });
 
-    let server: ChildServer = await startChildServer(files);
+    let server: ChildServer = await startChildServer(files, { driver });
     const port = server.port;
     const map = new StateMap({ key: kinds.string, value: kinds.string, remote: remote(port) });
     for (const k of keys) map.push(k, '0');
@@ -39,7 +41,7 @@ describe('an event answered EventInProcess', () => {
       await rust.ok({ op: 'new', id: 'r', pairs: keys.map((k) => [k, '0']) });
       await rust.ok({ op: 'freeze', id: 'r' });
       for (let round = 0; round < 3; round++) {
-        if (round > 0) server = await startChildServer(files, { port });
+        if (round > 0) server = await startChildServer(files, { port, driver });
         const start = acknowledged.length;
         let running = true;
         const tsWorker = async (): Promise<void> => {
@@ -67,7 +69,7 @@ describe('an event answered EventInProcess', () => {
         await Promise.all(workers);
         expect(acknowledged.length, 'events acknowledged before the kill').toBeGreaterThan(start);
 
-        server = await startChildServer(files, { port });
+        server = await startChildServer(files, { port, driver });
         const check = remote(port);
         const id = await check.getUpdateId(hash);
         const now = new Map((await check.fetchUpdates(0n, id, hash)).entries);
@@ -75,7 +77,7 @@ describe('an event answered EventInProcess', () => {
         expect(lost, `acknowledged events missing after kill ${round + 1}`).toEqual([]);
         await server.kill();
       }
-      console.log(`acknowledged test seed ${SEED}: ${acknowledged.length} acknowledged events over 3 kills, none lost`);
+      console.log(`acknowledged test (${driver}) seed ${SEED}: ${acknowledged.length} acknowledged events over 3 kills, none lost`);
     } finally {
       await rust.close();
       killAll();

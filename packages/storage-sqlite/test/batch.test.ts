@@ -1,25 +1,26 @@
 // Group commit (src/batch.ts): writes of one turn share a transaction; a
 // failing write fails alone, whether SQLite undid only its statement or the
-// whole transaction; in-memory updates run only for committed writes.
-import Database from 'better-sqlite3';
+// whole transaction; in-memory updates run only for committed writes. On
+// each SQLite binding this Node has.
 import { describe, expect, it } from 'vitest';
 import { StorageFullError } from '@syncstate-ts/storage-sqlite';
 import { GroupCommit } from '../src/batch.js';
+import { drivers, openRaw } from './helpers/drivers.js';
 
-function setup(maxPageCount?: number) {
-  const db = new Database(':memory:');
+function setup(driver: (typeof drivers)[number], maxPageCount?: number) {
+  const db = openRaw(driver, ':memory:');
   db.exec('CREATE TABLE t (name TEXT PRIMARY KEY, data BLOB)');
-  if (maxPageCount !== undefined) db.pragma(`max_page_count = ${maxPageCount}`);
+  if (maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${maxPageCount}`);
   let trims = 0;
   const commits = new GroupCommit(db, { pending: () => trims > 0, run: () => void trims-- });
   const insert = db.prepare('INSERT INTO t (name, data) VALUES (?, ?)');
-  const names = () => db.prepare('SELECT name FROM t ORDER BY name').pluck().all();
+  const names = () => db.prepare('SELECT name FROM t ORDER BY name', { pluck: true }).all();
   return { db, commits, insert, names, syncs: () => commits.transactions, addTrim: () => void trims++, trims: () => trims };
 }
 
-describe('GroupCommit', () => {
+describe.each(drivers)('GroupCommit (%s)', (driver) => {
   it('writes of one turn commit together, with one transaction, and run their after-commit steps', async () => {
-    const s = setup();
+    const s = setup(driver);
     const applied: string[] = [];
     const write = (name: string) => () => {
       s.insert.run(name, null);
@@ -34,7 +35,7 @@ describe('GroupCommit', () => {
   });
 
   it('a throwing write is undone alone; its after-commit step never runs', async () => {
-    const s = setup();
+    const s = setup(driver);
     const applied: string[] = [];
     const results = await Promise.allSettled([
       s.commits.run(() => {
@@ -61,7 +62,7 @@ describe('GroupCommit', () => {
   });
 
   it('a full database fails only the write that did not fit', async () => {
-    const s = setup(8);
+    const s = setup(driver, 8);
     const small = (name: string) => () => {
       s.insert.run(name, new Uint8Array(10));
       return undefined;
@@ -80,7 +81,7 @@ describe('GroupCommit', () => {
   });
 
   it('housekeeping runs inside the next transaction, and alone on flush', async () => {
-    const s = setup();
+    const s = setup(driver);
     s.addTrim();
     s.commits.flush();
     expect([s.syncs(), s.trims()]).toEqual([1, 0]);

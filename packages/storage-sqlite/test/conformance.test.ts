@@ -1,27 +1,32 @@
-// SqliteStorage against the storage contract's conformance suite; reopening
-// closes the file and opens it anew, as a restarted server does.
+// SqliteStorage against the storage contract's conformance suite, on each
+// SQLite binding this Node has; reopening closes the file and opens it anew,
+// as a restarted server does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kinds } from '@syncstate-ts/core';
-import { SqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { SqliteStorage, type SqliteDriverName } from '@syncstate-ts/storage-sqlite';
 import { describeStoreConformance } from '@syncstate-ts/testkit/store-conformance';
+import { drivers } from './helpers/drivers.js';
 
-let dir: string | undefined;
-const openAt = (path: string): SqliteStorage<string, string> => new SqliteStorage({ path, key: kinds.string, value: kinds.string });
+for (const driver of drivers) {
+  let dir: string | undefined;
+  const openAt = (path: string, on: SqliteDriverName): SqliteStorage<string, string> =>
+    new SqliteStorage({ path, key: kinds.string, value: kinds.string, driver: on });
 
-describeStoreConformance('SqliteStorage', {
-  open: () => {
-    dir = mkdtempSync(join(tmpdir(), 'syncstate-conformance-'));
-    return Promise.resolve(openAt(join(dir, 'maps.db')));
-  },
-  reopen: async (store) => {
-    await store.close();
-    return openAt((store as SqliteStorage<string, string>).path);
-  },
-  cleanup: () => {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
-    return Promise.resolve();
-  },
-});
+  describeStoreConformance(`SqliteStorage (${driver})`, {
+    open: () => {
+      dir = mkdtempSync(join(tmpdir(), 'syncstate-conformance-'));
+      return Promise.resolve(openAt(join(dir, 'maps.db'), driver));
+    },
+    reopen: async (store) => {
+      await store.close();
+      return openAt((store as SqliteStorage<string, string>).path, driver);
+    },
+    cleanup: () => {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+      return Promise.resolve();
+    },
+  });
+}

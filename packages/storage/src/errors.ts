@@ -22,7 +22,11 @@ export type StorageErrorCode =
   | 'locked'
   | 'io'
   | 'update-id-range'
-  | 'sqlite';
+  | 'sqlite'
+  // No SQLite binding loads (neither node:sqlite nor better-sqlite3):
+  | 'no-driver'
+  // A restore would overwrite a store that holds maps (or a file that is not a store):
+  | 'not-empty';
 
 /** Base class of every store's errors (a SyncstateError of @syncstate-ts/codec). */
 export class StorageError extends SyncstateError<StorageErrorCode> {

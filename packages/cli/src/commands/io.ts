@@ -5,4 +5,6 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
   /** Aborted on Ctrl-C: long-running commands (watch, set's wait) stop cleanly. */
   signal?: AbortSignal;
+  /** The source of watch's retry jitter, a number in [0, 1); default Math.random. */
+  random?: () => number;
 }

@@ -1,10 +1,11 @@
 /**
  * `syncstate watch <map> [key...]`: prints each change as it arrives, until
  * Ctrl-C (or --count changes). Polls the update id and fetches only the diff
- * since the last one seen. Network failures are retried with backoff; a map
+ * since the last one seen. Network failures are retried with backoff and
+ * jitter (retryDelay of @syncstate-ts/remote, as its watch does); a map
  * that disappears (a server restarted with --memory) ends the watch.
  */
-import { ConnectionClosedError, ConnectionError, TimeoutError } from '@syncstate-ts/remote';
+import { ConnectionClosedError, ConnectionError, retryDelay, TimeoutError } from '@syncstate-ts/remote';
 import { connect, type ConnectionFlags, type Remote } from '../connection.js';
 import { describeError } from '../describe-error.js';
 import { countOf } from '../display.js';
@@ -61,8 +62,12 @@ export async function watchCommand(mapArg: string, keys: readonly string[], flag
       if (isAborted(signal)) return;
       if (!isRetryable(err)) throw err;
       failures++;
-      const pause = Math.min(MAX_BACKOFF_MS, flags.intervalMs * 2 ** failures);
-      io.err.write(`${describeError(err).message}; retrying in ${(pause / 1000).toFixed(1)} s\n`);
+      const pause = retryDelay(failures, {
+        intervalMs: flags.intervalMs,
+        maxBackoffMs: MAX_BACKOFF_MS,
+        ...(io.random !== undefined ? { random: io.random } : {}),
+      });
+      io.err.write(`${describeError(err).message}; retrying in ${(pause / 1000).toFixed(2)} s\n`);
       await sleep(pause, signal);
       continue;
     }

@@ -71,6 +71,8 @@ interface Entry<K, V> {
   awaitingCommit: Array<() => void>;
   /** A shared storage's write lock on the map, held from the first hook of a batch of events to its commit. */
   lock: MapLock<K, V> | undefined;
+  /** The update id last told to `onChange`. */
+  announced: bigint;
 }
 
 export interface RegistryOptions<K, V, E> {
@@ -83,6 +85,8 @@ export interface RegistryOptions<K, V, E> {
   limits: Pick<ServerLimits, 'hookTimeoutMs' | 'maxPendingEventsPerMap' | 'maxHistory'>;
   logger: Logger;
   metrics: Metrics;
+  /** Told the new update id of a map once its changes are applied (and committed, with a storage). */
+  onChange?: ((hashHex: string, updateId: bigint) => void) | undefined;
 }
 
 const success: InitOutcome = { type: 'InitSuccess' };
@@ -335,6 +339,7 @@ export class MapRegistry<K, V, E> {
       failure: undefined,
       awaitingCommit: [],
       lock: undefined,
+      announced: map.getUpdateId(),
     };
     // A store may keep history below the floor for a while (contract.ts); the served map drops it now.
     this.#trimHistory(entry, this.#risenFloor(entry));
@@ -435,6 +440,7 @@ export class MapRegistry<K, V, E> {
         entry.storedUpdateId = map.getUpdateId();
       }
       this.#trimHistory(entry, floor);
+      this.#announce(entry);
     } catch (err) {
       this.#evict(entry, err);
       metrics.error('storage-failed');
@@ -501,6 +507,15 @@ export class MapRegistry<K, V, E> {
     }
     entry.storedUpdateId = entry.map.getUpdateId();
     this.#trimHistory(entry, this.#risenFloor(entry));
+    this.#announce(entry);
+  }
+
+  /** Tells `onChange` (pushes to subscribers) when the map's update id moved since it was last told. */
+  #announce(entry: Entry<K, V>): void {
+    const updateId = entry.map.getUpdateId();
+    if (updateId === entry.announced) return;
+    entry.announced = updateId;
+    this.#options.onChange?.(entry.context.hashHex, updateId);
   }
 
   /** The history floor (maxHistory) `entry`'s map has reached, when it is above the one already applied. */

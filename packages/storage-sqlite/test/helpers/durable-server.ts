@@ -2,12 +2,12 @@
 // fixture server) on a SqliteStorage, run as its own process so tests can
 // SIGKILL it:
 //   npx tsx --conditions=@syncstate-ts/source durable-server.ts \
-//     --db <file> --port <n> --cert <pem> --key <pem> --password <pw> [--max-history <n>]
+//     --db <file> --port <n> --cert <pem> --key <pem> --password <pw> [--max-history <n>] [--driver <name>]
 // Prints {"port": n, "pid": n} once listening. SIGTERM closes it gracefully.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { kinds } from '@syncstate-ts/core';
-import { openSqliteStorage } from '@syncstate-ts/storage-sqlite';
+import { openSqliteStorage, type SqliteDriverName } from '@syncstate-ts/storage-sqlite';
 import { startKvServer } from '@syncstate-ts/testkit/kv-server';
 
 const { values } = parseArgs({
@@ -18,13 +18,15 @@ const { values } = parseArgs({
     key: { type: 'string' },
     password: { type: 'string' },
     'max-history': { type: 'string' },
+    driver: { type: 'string' },
   },
 });
 if (values.db === undefined || values.cert === undefined || values.key === undefined || values.password === undefined) {
   throw new Error('usage: durable-server.ts --db <file> --cert <pem> --key <pem> --password <pw> [--port n] [--max-history n]');
 }
 
-const storage = openSqliteStorage({ path: values.db, key: kinds.string, value: kinds.string });
+const driver = values.driver as SqliteDriverName | undefined;
+const storage = openSqliteStorage({ path: values.db, key: kinds.string, value: kinds.string, ...(driver === undefined ? {} : { driver }) });
 const server = await startKvServer({
   cert: readFileSync(values.cert, 'utf8'),
   key: readFileSync(values.key, 'utf8'),

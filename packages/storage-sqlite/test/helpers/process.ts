@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { SqliteDriverName } from '@syncstate-ts/storage-sqlite';
 
 const script = fileURLToPath(new URL('./durable-server.ts', import.meta.url));
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,10 +31,14 @@ export function killAll(): void {
   for (const child of running) signalGroup(child, 'SIGKILL');
 }
 
-export async function startChildServer(files: ServerFiles, options: { port?: number; maxHistory?: number } = {}): Promise<ChildServer> {
+export async function startChildServer(
+  files: ServerFiles,
+  options: { port?: number; maxHistory?: number; driver?: SqliteDriverName } = {},
+): Promise<ChildServer> {
   const args = ['tsx', '--conditions=@syncstate-ts/source', script, '--db', files.db, '--cert', files.cert, '--key', files.key];
   args.push('--password', files.password, '--port', String(options.port ?? 0));
   if (options.maxHistory !== undefined) args.push('--max-history', String(options.maxHistory));
+  if (options.driver !== undefined) args.push('--driver', options.driver);
   const child = spawn('npx', args, { cwd: packageDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let stderr = '';

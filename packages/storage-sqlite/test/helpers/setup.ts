@@ -92,8 +92,12 @@ export function sleep(ms: number): Promise<void> {
 type Store = MapStorage<string, string>;
 
 /** Opens a storage on `path` and stores a new master map of `pairs` in it, as after an Init; the storage stays open. */
-export async function storeNew(path: string, pairs: Array<[string, string]>): Promise<{ storage: SqliteStorage<string, string>; map: StateMap<string, string> }> {
-  const storage = openStorage(path);
+export async function storeNew(
+  path: string,
+  pairs: Array<[string, string]>,
+  options: Partial<SqliteStorageOptions<string, string>> = {},
+): Promise<{ storage: SqliteStorage<string, string>; map: StateMap<string, string> }> {
+  const storage = openStorage(path, options);
   const map = await masterMap(pairs);
   await createMap(storage, map);
   return { storage, map };
