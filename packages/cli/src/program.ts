@@ -133,13 +133,8 @@ export function buildProgram(io: CommandIo): Command {
     .addOption(new Option('--request-timeout <duration>', 'handshake to complete request').default(defaultLimits.requestTimeoutMs, secondsText(defaultLimits.requestTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
     .addOption(new Option('--idle-timeout <duration>', 'longest silence inside a request').default(defaultLimits.idleTimeoutMs, secondsText(defaultLimits.idleTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
     .addOption(new Option('--hook-timeout <duration>', 'a hook running longer is logged as failed').default(defaultLimits.hookTimeoutMs, secondsText(defaultLimits.hookTimeoutMs)).argParser(parsePositiveDuration).helpGroup('Limits:'))
-    .addOption(new Option('--log-level <level>', 'log detail, on stderr').choices(LOG_LEVELS).default('info').helpGroup('Logging:'))
-    .addOption(
-      new Option('--log-format <format>', 'log lines for people or for log collectors')
-        .choices(['pretty', 'json'])
-        .default(process.stderr.isTTY ? 'pretty' : 'json', 'pretty on a terminal, else json')
-        .helpGroup('Logging:'),
-    )
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .addHelpText('after', `\n${HOOKS_HELP}\n`)
     .action(async (opts: ServeFlags) => {
       if (opts.workers > 1 && opts.wsPort !== undefined) throw usageError('--ws-port does not work with --workers yet: run the WebSocket port on a server of its own sharing the --storage');
@@ -254,18 +249,14 @@ function addGatewayCommand(program: Command, io: CommandIo): void {
     .addOption(new Option('--hooks <module>', "the upstream's event schema, from a hooks module as for serve (its hooks are not run)"))
     .addOption(new Option('--poll-interval <duration>', 'how often a subscribed map is polled upstream').default(500, '500ms').argParser(parsePositiveDuration))
     .addOption(new Option('--max-upstream-connections <n>', 'upstream TLS connections at once; more requests wait').default(32).argParser(parseInteger(1)).helpGroup('Limits:'))
+    .addOption(new Option('--max-polled-maps <n>', 'subscribed maps polled upstream at once; Subscribes for more are refused').default(1000).argParser(parseInteger(1)).helpGroup('Limits:'))
     .addOption(new Option('--max-frame-size <size>', 'largest request accepted, e.g. 64KiB (its WebSocket message is 5 bytes more)').default(defaultLimits.maxFrameSize, sizeText(defaultLimits.maxFrameSize)).argParser(parseSize).helpGroup('Limits:'))
     .addOption(new Option('--max-connections <n>', 'open WebSocket connections; more are refused').default(defaultLimits.maxConnections).argParser(parseInteger(1)).helpGroup('Limits:'))
     .addOption(new Option('--ca <file>', "the upstream's certificate to trust (default: <data>/cert.pem)").env('SYNCSTATE_CA').helpGroup('Upstream:'))
     .addOption(new Option('--password-file <file>', "the upstream's password (default: <data>/password; SYNCSTATE_PASSWORD wins)").helpGroup('Upstream:'))
     .addOption(dataOption().helpGroup('Upstream:'))
-    .addOption(new Option('--log-level <level>', 'log detail, on stderr').choices(LOG_LEVELS).default('info').helpGroup('Logging:'))
-    .addOption(
-      new Option('--log-format <format>', 'log lines for people or for log collectors')
-        .choices(['pretty', 'json'])
-        .default(process.stderr.isTTY ? 'pretty' : 'json', 'pretty on a terminal, else json')
-        .helpGroup('Logging:'),
-    )
+    .addOption(logLevelOption())
+    .addOption(logFormatOption())
     .action(async (opts: GatewayFlags) => {
       const gateway = await startGatewayCommand(
         {
@@ -280,6 +271,7 @@ function addGatewayCommand(program: Command, io: CommandIo): void {
           ...(opts.key !== undefined ? { key: opts.key } : {}),
           ...(opts.hooks !== undefined ? { hooks: opts.hooks } : {}),
           pollIntervalMs: opts.pollInterval,
+          maxPolledMaps: opts.maxPolledMaps,
           maxUpstreamConnections: opts.maxUpstreamConnections,
           limits: { maxMessageSize: opts.maxFrameSize + MESSAGE_HEADER_SIZE, maxConnections: opts.maxConnections },
           logLevel: opts.logLevel,
@@ -306,6 +298,7 @@ interface GatewayFlags {
   key?: string;
   hooks?: string;
   pollInterval: number;
+  maxPolledMaps: number;
   maxUpstreamConnections: number;
   maxFrameSize: number;
   maxConnections: number;
@@ -393,4 +386,16 @@ function secondsText(ms: number): string {
 
 function sizeText(bytes: number): string {
   return bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)}MiB` : bytes % 1024 === 0 ? `${bytes / 1024}KiB` : String(bytes);
+}
+
+/** --log-level and --log-format, the same for every command that runs a server. */
+function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log detail, on stderr').choices(LOG_LEVELS).default('info').helpGroup('Logging:');
+}
+
+function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'log lines for people or for log collectors')
+    .choices(['pretty', 'json'])
+    .default(process.stderr.isTTY ? 'pretty' : 'json', 'pretty on a terminal, else json')
+    .helpGroup('Logging:');
 }

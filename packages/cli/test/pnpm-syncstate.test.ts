@@ -2,14 +2,15 @@
 // the paths a user types resolve against the folder they ran pnpm in (pnpm
 // runs scripts in the repository root and says where it was started in
 // INIT_CWD), as they would for an installed `syncstate`.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '@syncstate-ts/testkit/rust-fixtures';
 import { cleanEnv, serveForTests, type Result } from './helpers/cli.js';
+import { acceptsConnections } from '@syncstate-ts/testkit/ports';
 
 // The server keeps its data folder (certificate, password) in this test's folder, outside the repository.
 const { dir, serve } = serveForTests('pnpm-syncstate', { files: { 'map.json': JSON.stringify({ color: 'red', size: '10' }) } });
@@ -71,22 +72,11 @@ describe('pnpm syncstate', () => {
       });
       pnpm.once('exit', () => reject(new Error(`pnpm syncstate serve exited:\n${stderr}`)));
     });
-    expect(await canConnect(port)).toBe(true);
+    expect(await acceptsConnections(port)).toBe(true);
     pnpm.kill('SIGHUP'); // pnpm dies of it and tells its child nothing
     // The server notices it lost its parent and stops as on SIGTERM (guarded: it takes well under a second).
     const deadline = Date.now() + 20_000;
-    while ((await canConnect(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await canConnect(port)).toBe(false);
+    while ((await acceptsConnections(port)) && Date.now() < deadline) await sleep(100);
+    expect(await acceptsConnections(port)).toBe(false);
   });
 });
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

@@ -5,12 +5,13 @@
 // sent to the pnpm process alone (a service manager, a closed SSH session,
 // `kill`): each time the server must stop listening and no process that
 // `pnpm start` started may survive.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '@syncstate-ts/testkit/rust-fixtures';
 import { cleanEnv, tempDir } from './helpers/cli.js';
+import { acceptsConnections } from '@syncstate-ts/testkit/ports';
 
 const dir = tempDir('start');
 afterAll(() => dir.remove());
@@ -20,8 +21,8 @@ describe('pnpm start', () => {
     const demo = await startDemo(dir.path);
     const { output, port } = demo;
     const hash = /\$ syncstate init \S+demo-map\.json --address \S+\n {2}([0-9a-f]{64})\n/.exec(output())?.[1];
-    await new Promise((r) => setTimeout(r, 1000)); // a few seconds of serving
-    const stillServing = await canConnect(port);
+    await sleep(1000); // a few seconds of serving
+    const stillServing = await acceptsConnections(port);
     const started = descendants(demo.child.pid!);
 
     process.kill(-demo.child.pid!, 'SIGINT');
@@ -40,7 +41,7 @@ describe('pnpm start', () => {
     expect(output()).not.toContain('--help --address');
     expect(stillServing).toBe(true);
     expect(output()).toContain('stopped'); // serve shut down cleanly
-    expect(await canConnect(port)).toBe(false);
+    expect(await acceptsConnections(port)).toBe(false);
     expect(await survivors(started)).toEqual([]);
   }, 120_000);
 
@@ -51,13 +52,13 @@ describe('pnpm start', () => {
     const started = descendants(demo.child.pid!);
     // The demo, the server and the watch, at least (tsx may add helpers of its own).
     expect(started.length).toBeGreaterThanOrEqual(3);
-    expect(await canConnect(demo.port)).toBe(true);
+    expect(await acceptsConnections(demo.port)).toBe(true);
 
     demo.child.kill(signal);
     await demo.exited;
 
     expect(await survivors(started)).toEqual([]);
-    expect(await canConnect(demo.port)).toBe(false);
+    expect(await acceptsConnections(demo.port)).toBe(false);
     if (signal !== 'SIGHUP') expect(demo.output()).toContain('stopped'); // serve stopped cleanly (after SIGHUP pnpm's pipe is gone)
   }, 120_000);
 });
@@ -82,7 +83,7 @@ async function startDemo(data: string): Promise<Demo> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 90_000;
   while (!output.includes('Ctrl-C stops the server.') && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
   if (!(port > 0)) throw new Error(`pnpm start printed no port:\n${output}`);
@@ -129,17 +130,6 @@ async function survivors(pids: number[]): Promise<string[]> {
       }
     });
   const deadline = Date.now() + 30_000; // a guard against a stall only: they stop within a second or two
-  while (running().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (running().length > 0 && Date.now() < deadline) await sleep(100);
   return running();
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '@syncstate-ts/cli';
 import { retryDelay } from '@syncstate-ts/remote';
 import { cleanEnv, runCli, startServe, tempDir } from './helpers/cli.js';
+import { seededRandom } from '@syncstate-ts/testkit/random';
 
 const dir = tempDir('watch-retry');
 afterAll(() => dir.remove());
@@ -64,14 +65,3 @@ function watchInProcess(args: string[], random: () => number, retries: number): 
   return { watching, done };
 }
 
-/** mulberry32: a small seeded generator, so that the "random" pauses repeat. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

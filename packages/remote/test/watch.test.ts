@@ -9,6 +9,7 @@ import { kv, localMap, mapOf, remoteFor, waitForUpdateId } from '@syncstate-ts/t
 import { rustServerForTests } from '@syncstate-ts/testkit/rust';
 import { describe, expect, it } from 'vitest';
 import { readRequestFrame, startSilentTcp, startTlsStub } from './helpers/tls-stub.js';
+import { seededRandom } from '@syncstate-ts/testkit/random';
 
 const server = rustServerForTests();
 
@@ -168,14 +169,3 @@ async function retryDelaysOf(
   return { delays, errors };
 }
 
-/** mulberry32: a small seeded generator, so that a test's "random" pauses repeat. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

@@ -5,22 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { acceptsConnections, freePort } from './ports.js';
 
 export interface TestBalancer {
   readonly port: number;
   stop(): Promise<void>;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 }
 
 export async function startHaproxy(backends: readonly number[]): Promise<TestBalancer> {
@@ -51,7 +42,7 @@ export async function startHaproxy(backends: readonly number[]): Promise<TestBal
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined); // reported below, as "not listening"
-  for (let tries = 0; !(await accepts(port)); tries++) {
+  for (let tries = 0; !(await acceptsConnections(port)); tries++) {
     if (tries > 100 || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error(`haproxy did not listen on ${port}: ${stderr || 'is haproxy installed? (apt-get install haproxy)'}`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTIMES } from './platforms.mjs';
 
-const log = (s) => console.log(`platform-test-runtimes: ${s}`);
+const log = (s) => process.argv.includes('--quiet') || console.log(`platform-test-runtimes: ${s}`);
 const run = (cmd, args, options = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
 
 /** Builds `dir` in a scratch folder and moves it into place whole, so a failed fetch leaves nothing half made. */

@@ -163,7 +163,9 @@ describe('the loader', () => {
     const script = `const m = await import('@syncstate-ts/transport-rustls'); console.log(JSON.stringify(await (${code})(m)));`;
     const { stdout } = await run(process.execPath, ['--import', tsx, '--conditions=@syncstate-ts/source', '--input-type=module', '-e', script], {
       cwd,
-      env: { ...process.env, ...env },
+      // Without pnpm's NODE_PATH (its bin shims set it to the workspace's hoisted packages): the child
+      // resolves packages as an installed user's process does.
+      env: { ...process.env, NODE_PATH: '', ...env },
       timeout: 60_000,
     });
     return JSON.parse(stdout);

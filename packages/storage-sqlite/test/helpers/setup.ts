@@ -60,17 +60,7 @@ export function eventBytes(event: KvEvent): Uint8Array {
   return encode(kvEvent, event);
 }
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as random } from '@syncstate-ts/testkit/random';
 
 /** A frozen master map of string pairs, as the server builds one from Init data. */
 export async function masterMap(pairs: Array<[string, string]>): Promise<StateMap<string, string>> {
