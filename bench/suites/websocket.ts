@@ -5,10 +5,14 @@
 // 1. GetUpdateId requests/s and p50/p99 at 1, 16 and 64 clients, each client
 //    one request at a time:
 //    - WebSocket: one persistent WebSocket per client (WebSocketRemote over
-//      the `ws` package, in this process);
+//      the `ws` package);
 //    - TLS as users run it, one connection per request: the Rust crate's own
 //      TcpStateRemote (fixtures `bench remote`, Nagle on, two writes, TLS
-//      resumption as rustls does it) and our TcpStateRemote (in this process).
+//      resumption as rustls does it, a thread per client) and our
+//      TcpStateRemote.
+//    Our clients run in GENERATORS processes (load-client.ts), the clients
+//    split between them: one Node thread for all would take turns with the
+//    server instead of running beside it.
 //    Each cell runs WebSocket, Rust client, ours, twice, and keeps each one's
 //    run with more requests/s. Ratios: WebSocket against each TLS client.
 // 2. From an event to a subscribed client: SUBSCRIBERS WebSocket connections
@@ -21,11 +25,14 @@
 //
 // The load generators share the machine's cores with the server (2 on the
 // reference machine): their CPU is part of every number.
+import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { t } from '@syncstate-ts/codec';
 import { Event, kinds, StateMap } from '@syncstate-ts/core';
@@ -48,6 +55,10 @@ const CONCURRENCY = [1, 16, 64];
 const WARMUP_MS = 300;
 const DURATION_MS = 1500;
 const ROUNDS = 2;
+/** Load generator processes for our clients (one per core of the reference machine). */
+const GENERATORS = 2;
+const loadClient = fileURLToPath(new URL('../load-client.ts', import.meta.url));
+
 const SUBSCRIBERS = 16;
 const PUSH_EVENTS = 300;
 const WATCH_EVENTS = 100;
@@ -67,29 +78,31 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
-/** Each client calls `call` in a loop, one at a time; requests completed in the measured window count. */
-async function closedLoop(calls: ReadonlyArray<() => Promise<unknown>>): Promise<Load> {
-  let measuring = false;
-  let stop = false;
-  const times: number[] = [];
-  const loops = calls.map(async (call) => {
-    while (!stop) {
-      const t0 = performance.now();
-      await call();
-      if (measuring) times.push(performance.now() - t0);
-    }
+/**
+ * `clients` of ours (load-client.ts), each sending GetUpdateId one at a time,
+ * split over GENERATORS processes; requests completed in the measured window count.
+ */
+async function generators(clients: number, args: (clientsOfOne: number) => string[]): Promise<Load> {
+  const count = Math.min(GENERATORS, clients);
+  const children = Array.from({ length: count }, (_, i) => {
+    const share = Math.floor(clients / count) + (i < clients % count ? 1 : 0);
+    const child = spawn(process.execPath, [...sourceLoader, loadClient, ...args(share), String(WARMUP_MS), String(DURATION_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout });
+    const next = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        lines.once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`load-client.ts exited (${code})`)));
+      });
+    return { child, next };
   });
-  await sleep(WARMUP_MS);
-  times.length = 0;
-  measuring = true;
-  const started = performance.now();
-  await sleep(DURATION_MS);
-  measuring = false;
-  const elapsed = performance.now() - started;
-  stop = true;
-  await Promise.all(loops);
-  times.sort((a, b) => a - b);
-  return { rps: (times.length * 1000) / elapsed, p50Us: percentile(times, 0.5) * 1000, p99Us: percentile(times, 0.99) * 1000 };
+  // All connected first, then measured over the same moments.
+  for (const ready of await Promise.all(children.map((c) => c.next()))) if (ready !== 'ready') throw new Error(`load-client.ts said ${ready}`);
+  const outputs = children.map((c) => c.next());
+  for (const { child } of children) child.stdin.end('go\n');
+  const results = (await Promise.all(outputs)).map((line) => JSON.parse(line) as { elapsedMs: number; timesMs: number[] });
+  const times = results.flatMap((r) => r.timesMs).sort((a, b) => a - b);
+  const rps = results.reduce((sum, r) => sum + (r.timesMs.length * 1000) / r.elapsedMs, 0);
+  return { rps, p50Us: percentile(times, 0.5) * 1000, p99Us: percentile(times, 0.99) * 1000 };
 }
 
 /** Called by the clients' callbacks after each update they record: wakes `until`. */
@@ -142,17 +155,9 @@ export async function run(): Promise<BenchRecord[]> {
     };
     const tlsRemote = (): TcpStateRemote<string, string> => new TcpStateRemote({ port, tls: { ca }, password, key: kinds.string, value: kinds.string });
 
-    const wsLoad = async (c: number): Promise<Load> => {
-      const remotes = Array.from({ length: c }, wsRemote);
-      await Promise.all(remotes.map((r) => r.connect()));
-      const result = await closedLoop(remotes.map((r) => () => r.getUpdateId(hash)));
-      for (const r of remotes) r.close();
-      return result;
-    };
-    const tsTlsLoad = (c: number): Promise<Load> => {
-      const remotes = Array.from({ length: c }, tlsRemote);
-      return closedLoop(remotes.map((r) => () => r.getUpdateId(hash)));
-    };
+    const hashHex = Buffer.from(hash).toString('hex');
+    const wsLoad = (c: number): Promise<Load> => generators(c, (n) => ['websocket', url, password, hashHex, String(n)]);
+    const tsTlsLoad = (c: number): Promise<Load> => generators(c, (n) => ['tls', String(port), caPath, password, hashHex, String(n)]);
     const rustTlsLoad = (c: number): Load => {
       const args = ['remote', '--port', String(port), '--ca', caPath, '--password', password, '--request', 'get-update-id', '--pairs', String(PAIRS)];
       args.push('--concurrency', String(c), '--warmup-ms', String(WARMUP_MS), '--duration-ms', String(DURATION_MS));
@@ -182,7 +187,32 @@ export async function run(): Promise<BenchRecord[]> {
       records.push(lowerIsBetterThanBaseline(`${name}: p99, WebSocket vs TLS per request (our client)`, 'ms', ws.p99Us / 1000, ours.p99Us / 1000));
     }
 
-    records.push(...(await pushLatency(hash, wsRemote, tlsRemote)));
+    // Section 2 on this server (durable: each event is a SQLite commit before its push), with the
+    // polling baseline, then on one keeping maps in memory (`--memory`: no commit to wait for).
+    const durable = await pushLatency(hash, wsRemote, tlsRemote);
+    const memoryPort = await freePort();
+    const memoryServe = await startChild(
+      process.execPath,
+      [...sourceLoader, cliBin, 'serve', '--data', data, '--memory', '--port', '0', '--transport', 'rustls', '--ws-port', String(memoryPort), '--ws-plain', '--log-level', 'warn'],
+      /^listening on 127\.0\.0\.1:(\d+)$/,
+    );
+    stops.push(stopper(memoryServe.child));
+    await createKeyValueMap(Number(memoryServe.match[1]), ca, password, PAIRS);
+    const inMemory = await pushLatency(hash, () => {
+      const remote = new WebSocketRemote({ url: `ws://127.0.0.1:${memoryPort}/`, token: password, key: kinds.string, value: kinds.string, WebSocket: NodeWebSocket });
+      open.push(remote);
+      return remote;
+    });
+    const poll = durable.poll!;
+    console.log(`  samples: push ${durable.push.samples} + ${inMemory.push.samples}, watch ${durable.watch.samples}, polling ${poll.samples}`);
+    const vs = `vs TLS watch polling every ${DEFAULT_WATCH_INTERVAL_MS} ms`;
+    for (const [label, run] of [['SQLite (serve default)', durable], ['--memory', inMemory]] as const) {
+      const name = `websocket push, ${label}: event sent → Update at ${SUBSCRIBERS} subscribers`;
+      records.push(lowerIsBetterThanBaseline(`${name}: p50, ${vs}`, 'ms', run.push.p50, poll.p50));
+      records.push(lowerIsBetterThanBaseline(`${name}: p99, ${vs}`, 'ms', run.push.p99, poll.p99));
+    }
+    records.push(lowerIsBetterThanBaseline(`websocket watch by pushes, SQLite: event sent → change yielded: p50, ${vs}`, 'ms', durable.watch.p50, poll.p50));
+    records.push(lowerIsBetterThanBaseline(`websocket watch by pushes, SQLite: event sent → change yielded: p99, ${vs}`, 'ms', durable.watch.p99, poll.p99));
     return records;
   } finally {
     for (const r of open) r.close();
@@ -191,12 +221,21 @@ export async function run(): Promise<BenchRecord[]> {
   }
 }
 
-/** Section 2: event → push, event → watch's change (pushes), event → watch's change (polling). */
+interface Latency {
+  p50: number;
+  p99: number;
+  samples: number;
+}
+
+/**
+ * Section 2 on one server: event → push, event → watch's change (pushes), and
+ * with `tlsRemote`, event → watch's change (TLS polling). Milliseconds.
+ */
 async function pushLatency(
   hash: Uint8Array,
   wsRemote: () => WebSocketRemote<string, string>,
-  tlsRemote: () => TcpStateRemote<string, string>,
-): Promise<BenchRecord[]> {
+  tlsRemote?: () => TcpStateRemote<string, string>,
+): Promise<{ push: Latency; watch: Latency; poll: Latency | undefined }> {
   const key = 'key-7';
   const sender = wsRemote();
   const mapOf = (remote: WebSocketRemote<string, string> | TcpStateRemote<string, string>): StateMap<string, string> => {
@@ -209,11 +248,14 @@ async function pushLatency(
 
   // Pushes: the Update message itself, SUBSCRIBERS connections subscribed and nothing else going on.
   const pushTimes: number[] = [];
+  /** Each Update's arrival minus the arrival of the sender's EventInProcess (negative: the push came first). */
+  const afterAck: number[] = [];
+  let arrivals: number[] = [];
   const pushedIds = new Array<bigint>(SUBSCRIBERS).fill(0n);
   const subscriptions = await Promise.all(
     Array.from({ length: SUBSCRIBERS }, async (_, i) =>
       wsRemote().subscribe(hash, (id) => {
-        if (id === expected && pushedIds[i]! < id) pushTimes.push(performance.now() - sentAt);
+        if (id === expected && pushedIds[i]! < id) arrivals.push(performance.now());
         pushedIds[i] = id;
         notify();
       }),
@@ -224,7 +266,13 @@ async function pushLatency(
     expected += 1n;
     sentAt = performance.now();
     await sender.sendEvent(setEvent(key, `push-${n}`), hash);
+    const ackAt = performance.now();
     await until(() => pushedIds.every((id) => id >= expected), `event ${n}: not every subscriber heard of it`);
+    for (const at of arrivals) {
+      pushTimes.push(at - sentAt);
+      afterAck.push(at - ackAt);
+    }
+    arrivals = [];
   }
   for (const s of subscriptions) s.unsubscribe();
 
@@ -261,6 +309,14 @@ async function pushLatency(
   stopWatching.abort();
   await Promise.allSettled(watchers.map((w) => w.done));
 
+  const stats = (times: number[]): Latency => {
+    times.sort((a, b) => a - b);
+    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), samples: times.length };
+  };
+  const ack = stats(afterAck);
+  console.log(`  Update arrival relative to the sender's acknowledgement: p50 ${ack.p50.toFixed(3)} ms, p99 ${ack.p99.toFixed(3)} ms`);
+  if (tlsRemote === undefined) return { push: stats(pushTimes), watch: stats(watchTimes), poll: undefined };
+
   // Polling: TcpStateRemote.watch at its default interval, the way to follow a map over TLS.
   const pollTimes: number[] = [];
   const stopPolling = new AbortController();
@@ -295,19 +351,5 @@ async function pushLatency(
   stopPolling.abort();
   await Promise.allSettled(pollers.map((p) => p.done));
 
-  const stats = (times: number[]): { p50: number; p99: number } => {
-    times.sort((a, b) => a - b);
-    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
-  };
-  const push = stats(pushTimes);
-  const watch = stats(watchTimes);
-  const poll = stats(pollTimes);
-  console.log(`  push samples ${pushTimes.length}, watch samples ${watchTimes.length}, polling samples ${pollTimes.length}`);
-  const vs = `vs TLS watch polling every ${DEFAULT_WATCH_INTERVAL_MS} ms`;
-  return [
-    lowerIsBetterThanBaseline(`websocket push, event sent → Update at ${SUBSCRIBERS} subscribers: p50, ${vs}`, 'ms', push.p50, poll.p50),
-    lowerIsBetterThanBaseline(`websocket push, event sent → Update at ${SUBSCRIBERS} subscribers: p99, ${vs}`, 'ms', push.p99, poll.p99),
-    lowerIsBetterThanBaseline(`websocket watch by pushes, event sent → change yielded: p50, ${vs}`, 'ms', watch.p50, poll.p50),
-    lowerIsBetterThanBaseline(`websocket watch by pushes, event sent → change yielded: p99, ${vs}`, 'ms', watch.p99, poll.p99),
-  ];
+  return { push: stats(pushTimes), watch: stats(watchTimes), poll: stats(pollTimes) };
 }

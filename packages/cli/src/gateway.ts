@@ -33,6 +33,7 @@ export interface GatewayCommandOptions {
   key?: string;
   hooks?: string;
   pollIntervalMs: number;
+  maxPolledMaps: number;
   maxUpstreamConnections: number;
   limits: Partial<WebSocketLimits>;
   logLevel: LogLevel;
@@ -79,7 +80,7 @@ export async function startGatewayCommand(options: GatewayCommandOptions, io: Ga
       },
       event,
       authorize: tokenAuthorize(tokens),
-      poll: { intervalMs: options.pollIntervalMs },
+      poll: { intervalMs: options.pollIntervalMs, maxMaps: options.maxPolledMaps },
       host: options.host,
       port: options.port,
       ...(tls !== undefined ? { tls } : {}),

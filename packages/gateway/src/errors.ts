@@ -5,7 +5,7 @@
  */
 import { SyncstateError, type CarrierErrorCode } from '@syncstate-ts/codec';
 
-export type RelayErrorCode = Extract<CarrierErrorCode, 'unavailable' | 'no-answer' | 'forbidden'>;
+export type RelayErrorCode = Extract<CarrierErrorCode, 'unavailable' | 'no-answer' | 'forbidden' | 'too-many-subscriptions'>;
 
 export class RelayError extends SyncstateError<RelayErrorCode> {
   override name = 'RelayError';

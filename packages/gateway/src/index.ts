@@ -7,5 +7,5 @@
 export { Gateway, gatewayService, startGateway, type GatewayOptions, type GatewayStats } from './gateway.js';
 export { Relay, initDataHash, type RelayOptions } from './relay.js';
 export { Upstream, DEFAULT_MAX_UPSTREAM_CONNECTIONS, type RequestSender, type UpstreamOptions } from './upstream.js';
-export { UpstreamWatcher, DEFAULT_POLL_INTERVAL_MS, type WatcherOptions } from './watcher.js';
+export { UpstreamWatcher, DEFAULT_MAX_POLLED_MAPS, DEFAULT_POLL_INTERVAL_MS, type WatcherOptions } from './watcher.js';
 export { RelayError, type RelayErrorCode } from './errors.js';

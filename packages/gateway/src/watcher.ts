@@ -20,9 +20,16 @@ export interface WatcherOptions {
   intervalMs?: number;
   /** Longest pause while the upstream fails (default 30 000 ms). */
   maxBackoffMs?: number;
+  /**
+   * Maps polled at once, all connections together (default 1,000): each is a
+   * TLS request to the upstream per interval. A Subscribe for one more map is
+   * refused (too-many-subscriptions); `watch` then polls through requests.
+   */
+  maxMaps?: number;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
+export const DEFAULT_MAX_POLLED_MAPS = 1000;
 
 interface Watched {
   readonly hash: Uint8Array;
@@ -31,14 +38,19 @@ interface Watched {
   timer: NodeJS.Timeout | undefined;
   failures: number;
   stopped: boolean;
+  /** Followed above maxMaps: not polled, and its Subscribe is refused. */
+  refused: boolean;
 }
 
 export class UpstreamWatcher {
   readonly #upstream: RequestSender;
   readonly #intervalMs: number;
   readonly #maxBackoffMs: number;
+  readonly #maxMaps: number;
   readonly #logger: Logger;
   readonly #maps = new Map<string, Watched>();
+  /** Entries of #maps being polled (not refused). */
+  #polled = 0;
   #polls = 0;
 
   constructor(upstream: RequestSender, logger: Logger, options: WatcherOptions = {}) {
@@ -46,12 +58,14 @@ export class UpstreamWatcher {
     this.#logger = logger;
     this.#intervalMs = options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.#maxBackoffMs = Math.max(this.#intervalMs, options.maxBackoffMs ?? 30_000);
+    this.#maxMaps = options.maxMaps ?? DEFAULT_MAX_POLLED_MAPS;
+    if (!Number.isInteger(this.#maxMaps) || this.#maxMaps < 1) throw new RangeError(`maxMaps must be a positive integer, got ${this.#maxMaps}`);
     if (!(this.#intervalMs > 0) || !Number.isFinite(this.#intervalMs)) throw new RangeError(`intervalMs must be positive, got ${this.#intervalMs}`);
   }
 
   /** Maps polled now. */
   get maps(): number {
-    return this.#maps.size;
+    return this.#polled;
   }
 
   /** Polls sent upstream so far (GetUpdateId, one per map and interval). */
@@ -64,9 +78,13 @@ export class UpstreamWatcher {
     const hashHex = toHex(hash);
     let watched = this.#maps.get(hashHex);
     if (watched === undefined) {
-      watched = { hash: hash.slice(), listeners: new Set(), last: undefined, timer: undefined, failures: 0, stopped: false };
+      const refused = this.#polled >= this.#maxMaps;
+      watched = { hash: hash.slice(), listeners: new Set(), last: undefined, timer: undefined, failures: 0, stopped: false, refused };
       this.#maps.set(hashHex, watched);
-      this.#schedule(watched, 0);
+      if (!refused) {
+        this.#polled++;
+        this.#schedule(watched, 0);
+      }
     }
     const listener = (id: bigint): void => onUpdate(id);
     watched.listeners.add(listener);
@@ -82,6 +100,9 @@ export class UpstreamWatcher {
    * Handed to the map's followers too when it is news to them.
    */
   async updateId(hash: Uint8Array): Promise<bigint | undefined> {
+    if (this.#maps.get(toHex(hash))?.refused === true) {
+      throw new RelayError('too-many-subscriptions', `this gateway polls at most ${this.#maxMaps} maps upstream at once`);
+    }
     const id = await this.#read(hash);
     const watched = this.#maps.get(toHex(hash));
     if (id !== undefined && watched !== undefined) this.#observe(watched, id);
@@ -144,5 +165,6 @@ export class UpstreamWatcher {
     watched.stopped = true;
     clearTimeout(watched.timer);
     this.#maps.delete(hashHex);
+    if (!watched.refused) this.#polled--;
   }
 }

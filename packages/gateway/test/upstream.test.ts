@@ -118,4 +118,38 @@ describe('pushes through the gateway', () => {
     expect(stack.proxy.connections).toBe(quiet);
     for (const r of remotes) r.close();
   });
+
+  it('polls at most maxMaps maps: a Subscribe for one more is refused (LimitExceededError), and taken once one is free', async () => {
+    const gateway = await startGateway({
+      upstream: { address: `127.0.0.1:${stack.rust.port}`, tls: { ca: stack.rust.cert }, password: stack.rust.password, key: kinds.string, value: kinds.string },
+      event: kvEvent,
+      authorize: tokenAuthorize([{ token: EDITOR, access: FULL_ACCESS }]),
+      poll: { intervalMs: 50, maxMaps: 3 },
+    });
+    try {
+      const hashes: Uint8Array[] = [];
+      for (let i = 0; i < 5; i++) {
+        const map = mapWith(direct, [['n', String(i)], ['limit', 'test']]);
+        await map.freeze();
+        hashes.push(map.hash()!);
+      }
+      const remote = wsRemote(gateway.url!);
+      const outcomes = await Promise.allSettled(hashes.map((hash) => remote.subscribe(hash, () => {})));
+      const taken = outcomes.filter((o) => o.status === 'fulfilled');
+      const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(taken).toHaveLength(3);
+      expect(refused).toHaveLength(2);
+      for (const r of refused) expect(r.reason).toMatchObject({ name: 'LimitExceededError', limit: 'subscriptions' });
+      expect(gateway.stats().upstream.polledMaps).toBe(3);
+
+      (taken[0] as PromiseFulfilledResult<{ unsubscribe(): void }>).value.unsubscribe();
+      await until(() => gateway.stats().upstream.polledMaps === 2, 10_000, 'the unsubscribe');
+      const refusedHash = hashes[outcomes.findIndex((o) => o.status === 'rejected')]!;
+      await expect(remote.subscribe(refusedHash, () => {})).resolves.toMatchObject({ updateId: 0n });
+      expect(gateway.stats().upstream.polledMaps).toBe(3);
+      remote.close();
+    } finally {
+      await gateway.close();
+    }
+  });
 });
